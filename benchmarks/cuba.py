@@ -1,0 +1,550 @@
+"""CUBA benchmark: our numba engine against Brian2 cpp_standalone and NEST 3, measured in the same invocation.
+
+Vogels-Abbott CUBA (Brian2 ``examples/CUBA.py``): N LIF neurons, 80 % excitatory, Bernoulli(p) connectivity,
+dt 0.1 ms, exact integration, spike recording on, synaptic delays on. Each (engine, repeat) runs in its own
+subprocess (``--worker``) so peak RSS is per engine and no JIT or kernel state leaks between engines; repeats are
+interleaved engine by engine because timing on the benchmark VM drifts by up to 1.7x between periods.
+
+Run ``python -m benchmarks.cuba --help``; the JSON layout is described in ``benchmarks/README.md``.
+All times are in seconds, memory in MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.peers import (
+    CUBA,
+    RESULT_FIELDS,
+    Delay,
+    brian2_cuba,
+    finish_result,
+    nest_cuba,
+    peak_rss_mb,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: CLI engine name -> key in the JSON
+ENGINE_KEYS = {"snn": "snn", "brian2": "brian2_cpp_standalone", "nest": "nest"}
+#: synapses per neuron of the scaling sweep (the "k80" protocol of Brette et al. 2007 / Stimberg et al. 2019)
+SCALE_K = 80
+DEFAULT_SIZES = (4_000, 64_000, 256_000, 1_000_000)
+QUICK_SIZES = (4_000, 16_000)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# our engine
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _sub_seed(seed: int, k: int) -> int:
+    """An independent 32-bit seed for the k-th projection, derived from ``seed``."""
+    return int(np.random.SeedSequence([int(seed), int(k)]).generate_state(1)[0])
+
+
+def _total(value: Any) -> int:
+    """Sum a count the engine may report as an int, an array (per trial/neuron) or a dict (per population)."""
+    if isinstance(value, dict):
+        return sum(_total(v) for v in value.values())
+    return int(np.sum(value))
+
+
+def snn_cuba(
+    n: int,
+    p: float,
+    duration: float,
+    dt: float,
+    seed: int,
+    delay: Delay,
+    dtype: str = "float32",
+    weights: str = "array",
+) -> dict:
+    """Run CUBA on our engine with spike monitors on both populations and synaptic delays.
+
+    ``n`` neurons (80 % exc.), Bernoulli(``p``) connectivity per population pair (four projections),
+    ``duration``, ``dt`` and ``delay`` in seconds (float: one constant delay, rounded to steps; ``(low, high)``:
+    per-synapse delays uniform in that range). ``weights="array"`` stores one weight per synapse (the general
+    case, and what ``bytes_per_synapse`` is about); ``"scalar"`` passes one weight per projection, like Brian2's
+    ``on_pre='ge += we'``.
+
+    Returns the common result fields (see :data:`benchmarks.peers.RESULT_FIELDS`); ``build_s`` covers connectivity,
+    the network description and the Simulator's non-JIT set-up, ``compile_s`` the numba JIT/warm-up as reported
+    by the Simulator, ``loop_s`` the Recording's own loop timing.
+    """
+    # Everything that touches the engine's API is in this function, so a renamed attribute is a one-line fix.
+    t_import = time.perf_counter()
+    import snn
+    from snn import connect
+    from snn.model import LIF, Network, Population, Projection, SpikeMonitor, Uniform
+
+    import_s = time.perf_counter() - t_import
+    par = CUBA
+    n_exc, n_inh = par.split(n)
+    sizes = {"exc": n_exc, "inh": n_inh}
+    offsets = {"exc": 0, "inh": n_exc}
+    np_dtype = np.dtype(dtype)
+    hetero = isinstance(delay, (tuple, list))
+    rng = np.random.default_rng(_sub_seed(seed, 99))  # per-synapse delays only
+
+    t_build = time.perf_counter()
+    lif = LIF(
+        tau_m=par.tau_m,
+        v_rest=par.v_rest,
+        v_threshold=par.v_threshold,
+        v_reset=par.v_reset,
+        t_ref=par.t_ref,
+        tau_syn_exc=par.tau_e,
+        tau_syn_inh=par.tau_i,
+    )
+    populations = [
+        Population(name, size, lif, initial={"v": Uniform(par.v_reset, par.v_threshold)})
+        for name, size in sizes.items()
+    ]
+    projections = []
+    out_degree = np.zeros(n, dtype=np.int64)
+    nnz = 0
+    for k, (pre, post) in enumerate([("exc", "exc"), ("exc", "inh"), ("inh", "exc"), ("inh", "inh")]):
+        conn = connect.fixed_probability(sizes[pre], sizes[post], p, seed=_sub_seed(seed, k))
+        w = par.w_exc if pre == "exc" else par.w_inh
+        w_arg: Any = np.full(conn.nnz, w, dtype=np_dtype) if weights == "array" else w
+        if hetero:
+            lo, hi = delay
+            d_arg: Any = np.rint(rng.uniform(lo, hi, conn.nnz) / dt).astype(np.int32)
+        else:
+            d_arg = round(float(delay) / dt)
+        projections.append(Projection(pre=pre, post=post, connectivity=conn, weights=w_arg, delays=d_arg, target=pre))
+        out_degree[offsets[pre] : offsets[pre] + sizes[pre]] += np.diff(np.asarray(conn.indptr))
+        nnz += conn.nnz
+    net = Network(
+        dt=dt,
+        populations=populations,
+        projections=projections,
+        monitors=[SpikeMonitor("exc"), SpikeMonitor("inh")],
+    )
+    describe_s = time.perf_counter() - t_build
+
+    t_sim = time.perf_counter()
+    sim = snn.Simulator(net, dtype=dtype)
+    simulator_s = time.perf_counter() - t_sim
+    compile_in_ctor_s = float(getattr(sim, "compile_s", 0.0) or 0.0)  # in case the constructor JITs
+    t_warm = time.perf_counter()
+    if callable(getattr(sim, "warmup", None)):
+        sim.warmup()  # JIT (or numba cache load) outside run(), so run_call_s is the run alone
+    warmup_s = time.perf_counter() - t_warm
+
+    t_run = time.perf_counter()
+    rec = sim.run(duration=duration, trials=1, seed=seed)
+    run_call_s = time.perf_counter() - t_run
+    loop_s = float(rec.timings["loop_s"])
+    # the engine's own figure once everything is compiled; our wall-clock measurement as the fallback
+    compile_s = float(rec.timings.get("compile_s") or getattr(sim, "compile_s", 0.0) or compile_in_ctor_s + warmup_s)
+    spikes = _total(rec.n_spikes)
+    events_reported = getattr(rec, "synaptic_events", None)
+    engine_events = _total(events_reported) if events_reported is not None else None
+    memory = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in sim.memory_bytes().items()}
+    try:  # sum(spikes x out-degree) from the spike monitors, computed exactly as for the peers
+        neurons = [rec.spike_times(pop)[0] + offsets[pop] for pop in sizes]
+        counts = np.bincount(np.concatenate(neurons).astype(np.int64), minlength=n)
+        events_from_monitor: int | None = int(counts @ out_degree)
+    except (AttributeError, KeyError, TypeError):
+        events_from_monitor = None
+    # The engine counts events when it delivers them, so spikes of the last step(s) that are still in flight at
+    # the end are missing from its count; the monitor-based figure follows the benchmark's definition.
+    if events_from_monitor is not None:
+        events, exact = events_from_monitor, True
+    elif engine_events is not None:
+        events, exact = engine_events, True
+    else:  # fall back to the mean out-degree rather than fail the whole benchmark
+        events, exact = round(spikes * nnz / n), False
+    result = {
+        "build_s": describe_s + simulator_s - compile_in_ctor_s,
+        "compile_s": compile_s,
+        "loop_s": loop_s,
+        "spikes": spikes,
+        "synaptic_events": events,
+        "synaptic_events_exact": exact,
+        "peak_rss_mb": peak_rss_mb(),
+        "nnz": nnz,
+        "bytes_per_synapse": memory["synapses"] / nnz if nnz and "synapses" in memory else None,
+        "dtype": dtype,
+        "detail": {
+            "describe_s": describe_s,
+            "simulator_s": simulator_s,
+            "warmup_call_s": warmup_s,
+            "run_call_s": run_call_s,
+            "import_s": import_s,
+            "memory_bytes": memory,
+            "engine_synaptic_events": engine_events,
+            "max_out_degree": int(out_degree.max()) if n else 0,
+            "version": getattr(snn, "__version__", None),
+        },
+    }
+    return finish_result(result, n, duration)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# worker: one engine, one run, JSON on stdout
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _delay_arg(args: argparse.Namespace) -> Delay:
+    """The delay (seconds) the engines get: a float, or a (low, high) range for ``--delays hetero``."""
+    if args.delays == "hetero":
+        lo, hi = args.delay_range_ms
+        return (lo * 1e-3, hi * 1e-3)
+    return args.delay_ms * 1e-3
+
+
+def run_worker(args: argparse.Namespace) -> dict:
+    """Run one engine once in this process (``--worker``) and return its result dict."""
+    delay = _delay_arg(args)
+    common = {"n": args.n, "p": args.p, "duration": args.duration, "dt": args.dt, "seed": args.seed, "delay": delay}
+    if args.worker == "snn":
+        return snn_cuba(**common, dtype=args.dtype, weights=args.weights)
+    if args.worker == "brian2":
+        build_dir = tempfile.mkdtemp(prefix="snn-bench-brian2-")
+        try:
+            return brian2_cuba(**common, build_dir=build_dir)
+        finally:
+            # generated project + results: hundreds of MB at 256k
+            shutil.rmtree(build_dir, ignore_errors=True)
+    if args.worker == "nest":
+        return nest_cuba(**common, threads=args.nest_threads)
+    raise ValueError(f"unknown engine {args.worker!r}")
+
+
+def _worker_main(args: argparse.Namespace) -> int:
+    """Worker entry point: the engine's own prints (NEST banner, Brian2 binary) go to stderr, stdout is one JSON."""
+    stdout_fd = os.dup(1)
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    try:
+        result = run_worker(args)
+    finally:
+        sys.stdout.flush()
+        os.dup2(stdout_fd, 1)
+        os.close(stdout_fd)
+    result["engine"] = ENGINE_KEYS[args.worker]
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------------------
+# driver
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _log(msg: str) -> None:
+    print(f"[cuba {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def spawn_worker(engine: str, n: int, p: float, seed: int, args: argparse.Namespace) -> dict:
+    """Run ``engine`` once in a fresh interpreter and return its result, or ``{"error": ...}`` on failure."""
+    cmd = [
+        sys.executable, "-m", "benchmarks.cuba", "--worker", engine,
+        "--n", str(n), "--p", repr(p), "--duration", repr(args.duration), "--dt", repr(args.dt),
+        "--seed", str(seed), "--delays", args.delays, "--delay-ms", repr(args.delay_ms),
+        "--delay-range-ms", *(repr(x) for x in args.delay_range_ms),
+        "--dtype", args.dtype, "--weights", args.weights, "--nest-threads", str(args.nest_threads),
+    ]  # fmt: skip
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            cmd, check=False, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=args.timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {args.timeout} s"}
+    wall_s = time.perf_counter() - t0
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    if proc.returncode != 0 or not lines:
+        return {"error": f"exit code {proc.returncode}", "stderr_tail": proc.stderr[-2000:]}
+    try:
+        result = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        return {"error": "worker printed no JSON", "stdout_tail": proc.stdout[-2000:]}
+    result["wall_s"] = wall_s  # whole subprocess incl. interpreter start and imports
+    return result
+
+
+def _median(values: list[float]) -> float | None:
+    """Median; counts stay integers when the median of an even number of them happens to be whole."""
+    if not values:
+        return None
+    med = statistics.median(values)
+    return int(med) if all(isinstance(v, int) for v in values) and float(med).is_integer() else med
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Medians of the result fields over the successful runs, with all values and the raw runs."""
+    ok = [r for r in runs if "error" not in r]
+    summary: dict[str, Any] = {}
+    values: dict[str, list] = {}
+    for field in (*RESULT_FIELDS, "bytes_per_synapse", "nnz", "wall_s"):
+        vals = [r[field] for r in ok if r.get(field) is not None]
+        if vals or field in RESULT_FIELDS:
+            values[field] = vals
+            summary[field] = _median(vals)
+    summary["n_ok"] = len(ok)
+    summary["n_failed"] = len(runs) - len(ok)
+    summary["values"] = values
+    summary["runs"] = runs
+    return summary
+
+
+def _speedups(engines: dict[str, dict]) -> tuple[float | None, list[float | None]]:
+    """Brian2 loop_s / snn loop_s: ratio of medians, and the ratio within each interleaved round."""
+    snn_res, b2_res = engines.get("snn", {}), engines.get("brian2_cpp_standalone", {})
+    if not snn_res.get("loop_s") or not b2_res.get("loop_s"):
+        return None, []
+    per_round = []
+    for a, b in zip(snn_res["runs"], b2_res["runs"]):
+        ok = "error" not in a and "error" not in b and a.get("loop_s")
+        per_round.append(b["loop_s"] / a["loop_s"] if ok else None)
+    return b2_res["loop_s"] / snn_res["loop_s"], per_round
+
+
+def measure(
+    engines: list[str], n: int, p: float, args: argparse.Namespace, limits: dict[str, int] | None = None
+) -> dict[str, dict]:
+    """Interleaved repeats of every engine at one network size. ``limits``: engine -> largest n to run."""
+    limits = limits or {}
+    results: dict[str, dict] = {}
+    active = []
+    for engine, key in ENGINE_KEYS.items():  # every key appears in the JSON, unselected ones as skipped
+        if engine not in engines:
+            results[key] = {"skipped": "not selected (--engines)"}
+        elif engine == "nest" and args.quick:
+            results[key] = {"skipped": "--quick"}
+        elif engine == "nest" and importlib.util.find_spec("nest") is None:
+            results[key] = {"skipped": "nest not installed"}
+        elif engine in limits and n > limits[engine]:
+            results[key] = {"skipped": f"n={n} above --{engine}-max {limits[engine]}"}
+        else:
+            active.append(engine)
+    runs: dict[str, list[dict]] = {e: [] for e in active}
+    for r in range(args.repeats):
+        seed = args.seed + r  # a new network per round, the same one for every engine in that round
+        order = active[r % len(active) :] + active[: r % len(active)] if active else []  # rotate: no fixed slot
+        for engine in order:
+            _log(f"n={n} p={p:.6g} round {r + 1}/{args.repeats}: {engine} ...")
+            res = spawn_worker(engine, n, p, seed, args)
+            res["seed"] = seed
+            res["round"] = r
+            if "error" in res:
+                _log(f"  {engine} FAILED: {res['error']} {res.get('stderr_tail', '')[-600:]}")
+            else:
+                _log(f"  {engine}: loop {res['loop_s']:.4f} s, build {res['build_s']:.2f} s, "
+                     f"compile {res['compile_s']:.2f} s, {res['spikes']} spikes, {res['rate_hz']:.2f} Hz")  # fmt: skip
+            runs[engine].append(res)
+    for engine in active:
+        results[ENGINE_KEYS[engine]] = summarize(sorted(runs[engine], key=lambda x: x["round"]))
+    return results
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _command_output(cmd: list[str]) -> str | None:
+    try:
+        out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=10, cwd=REPO_ROOT)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU, memory, software versions and the git state the numbers were taken on."""
+    cpu_model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    except (OSError, StopIteration):
+        mem_kb = None
+    dists = ("snn-hal", "numpy", "numba", "llvmlite", "brian2", "nest-simulator", "h5py", "sympy", "cython")
+    return {
+        "cpu_model": cpu_model or platform.processor(),
+        "cores": os.cpu_count(),
+        "cores_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memory_gb": round(mem_kb / 2**20, 1) if mem_kb else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "gcc": _command_output(["gcc", "-dumpfullversion"]),
+        "versions": {d: _version(d) for d in dists},
+        "git_commit": _command_output(["git", "rev-parse", "HEAD"]),
+        "git_dirty": bool(_command_output(["git", "status", "--porcelain", "--untracked-files=no"])),
+        "timestamp_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def run_benchmark(args: argparse.Namespace) -> dict:
+    """The whole benchmark: base CUBA for every engine, optionally the k80 scaling sweep."""
+    engines = args.engines
+    t0 = time.perf_counter()
+    out: dict[str, Any] = {}
+    out["engines"] = measure(engines, args.n, args.p, args)
+    out["speedup_vs_brian2_cpp_standalone"], out["speedup_per_round"] = _speedups(out["engines"])
+    if args.scale:
+        limits = {"brian2": args.brian2_max, "nest": args.nest_max}
+        points = []
+        for n in args.sizes:
+            p = SCALE_K / n
+            if n == args.n and abs(p - args.p) < 1e-12:
+                engines_at_n = out["engines"]  # identical configuration: reuse the base measurement
+            else:
+                engines_at_n = measure(engines, n, p, args, limits)
+            speedup, per_round = _speedups(engines_at_n)
+            snn_res = engines_at_n.get("snn", {})
+            points.append(
+                {
+                    "n": n,
+                    "p": p,
+                    "synapses_per_neuron": SCALE_K,
+                    "loop_s": {k: v.get("loop_s") for k, v in engines_at_n.items() if "skipped" not in v},
+                    "bytes_per_synapse": snn_res.get("bytes_per_synapse"),
+                    "speedup_vs_brian2_cpp_standalone": speedup,
+                    "speedup_per_round": per_round,
+                    "engines": engines_at_n,
+                }
+            )
+        out["scale"] = points
+    delay = _delay_arg(args)
+    out["config"] = {
+        "benchmark": "CUBA (Vogels & Abbott 2005; Brian2 examples/CUBA.py)",
+        "n": args.n,
+        "p": args.p,
+        "duration_s": args.duration,
+        "dt_s": args.dt,
+        "seed": args.seed,
+        "repeats": args.repeats,
+        "engines": [ENGINE_KEYS[e] for e in engines],
+        "delays": args.delays,
+        "delay_s": list(delay) if isinstance(delay, tuple) else delay,
+        "delay_note": "same nominal delay for every engine; each applies its own convention (differ by one step)",
+        "spike_recording": True,
+        "snn_dtype": args.dtype,
+        "snn_weights": args.weights,
+        "brian2": "cpp_standalone, openmp_threads=0, float64",
+        "nest": f"iaf_psc_exp, {args.nest_threads} thread(s)",
+        "quick": args.quick,
+        "scale": {"sizes": list(args.sizes), "k": SCALE_K, "brian2_max": args.brian2_max, "nest_max": args.nest_max}
+        if args.scale
+        else None,
+        "model": CUBA.as_dict(),
+        "total_wall_s": time.perf_counter() - t0,
+    }
+    out["machine"] = machine_info()
+    return out
+
+
+def write_json_atomic(path: str | Path, data: dict) -> None:
+    """Write ``data`` to ``path`` via ``path.tmp`` + ``os.replace``, so readers never see a partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def _engines(value: str) -> list[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in names if v not in ENGINE_KEYS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"engines must be a comma list of {sorted(ENGINE_KEYS)}, got {value!r}")
+    return list(dict.fromkeys(names))
+
+
+def _sizes(value: str) -> list[int]:
+    return [int(float(v)) for v in value.split(",") if v.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.cuba",
+        description="CUBA benchmark of the snn engine vs Brian2 cpp_standalone and NEST (times in seconds).",
+    )
+    ap.add_argument("--engines", type=_engines, default=None, help="comma list of snn,brian2,nest (default: all)")
+    ap.add_argument("--n", type=int, default=4000, help="neurons (default 4000)")
+    ap.add_argument("--p", type=float, default=0.02, help="connection probability (default 0.02)")
+    ap.add_argument("--duration", type=float, default=None, help="biological time, s (default 1.0; --quick 0.1)")
+    ap.add_argument("--dt", type=float, default=1e-4, help="time step, s (default 1e-4)")
+    ap.add_argument("--seed", type=int, default=1, help="seed of round 1; round r uses seed + r - 1")
+    ap.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 3; --quick 1)")
+    ap.add_argument("--delays", choices=("const", "hetero"), default="const", help="constant or per-synapse delays")
+    ap.add_argument("--delay-ms", type=float, default=0.1, help="constant delay, ms (default 0.1 = 1 step)")
+    ap.add_argument(
+        "--delay-range-ms", type=float, nargs=2, default=(0.1, 2.0), metavar=("LO", "HI"),
+        help="range of --delays hetero, ms (default 0.1 2.0)",
+    )  # fmt: skip
+    ap.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="our engine's state dtype")
+    ap.add_argument("--weights", choices=("array", "scalar"), default="array", help="our engine: per-synapse weights")
+    ap.add_argument("--nest-threads", type=int, default=1, help="NEST local_num_threads (default 1)")
+    ap.add_argument("--scale", action="store_true", help="also run the k80 sweep (p = 80/N, standard weights)")
+    ap.add_argument("--sizes", type=_sizes, default=None, help="sweep sizes (default 4000,64000,256000,1000000)")
+    ap.add_argument("--brian2-max", type=int, default=256_000, help="largest N Brian2 runs in the sweep")
+    ap.add_argument("--nest-max", type=int, default=64_000, help="largest N NEST runs in the sweep")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 0.1 s, 1 repeat, no NEST, sizes 4000,16000")
+    ap.add_argument("--timeout", type=float, default=3600.0, help="per-worker timeout, s")
+    ap.add_argument("--json", metavar="PATH", help="also write the JSON here (atomically)")
+    ap.add_argument("--worker", choices=sorted(ENGINE_KEYS), help=argparse.SUPPRESS)
+    return ap
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the CLI and fill the defaults that depend on ``--quick``."""
+    args = build_parser().parse_args(argv)
+    if args.engines is None:
+        args.engines = list(ENGINE_KEYS)
+    if args.duration is None:
+        args.duration = 0.1 if args.quick else 1.0
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 3
+    if args.sizes is None:
+        args.sizes = list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    if args.repeats < 1 or args.n < 1 or not 0 < args.p <= 1 or args.duration <= 0 or args.dt <= 0:
+        raise SystemExit("need --repeats >= 1, --n >= 1, 0 < --p <= 1, --duration > 0, --dt > 0")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.worker:
+        return _worker_main(args)
+    result = run_benchmark(args)
+    if args.json:
+        write_json_atomic(args.json, result)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,369 @@
+"""Turn a :class:`~snn.model.Network` into the flat arrays the kernels run on. Reads the description only.
+
+Global neuron index space: populations in order, then inputs. Every population gets a block of
+coefficients (see :mod:`snn.engine.kernels.layout`), computed in float64 with the same formulas Brian2
+generates, then cast to the run's dtype.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import typed
+
+from snn.engine.kernels import layout as L
+from snn.errors import ConfigError
+from snn.model.network import EventStreamInput, Network, Normal, PoissonInput, SpikeTimesInput, Uniform
+from snn.model.neurons import IF, LI, AdaptiveLIF, Izhikevich, NeuronModel
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def resolve_dtype(dtype: object) -> type:
+    name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    if name not in DTYPES:
+        raise ConfigError("simulation.dtype", dtype, f"must be one of {sorted(DTYPES)}")
+    return DTYPES[name]
+
+
+def _exp_coupling(tau_syn: np.ndarray, tau_m: np.ndarray, dt: float) -> np.ndarray:
+    """Contribution of an exponential current i(t) (time constant tau_syn) to v(t + dt) for unit r.
+
+    Written exactly as Brian2's ``method='exact'`` code computes it (so float64 runs are bit-identical):
+    ``((tau_s e^{-dt/tau_s}) (-e^{dt/tau_s} + e^{dt/tau_m})) e^{-dt/tau_m} / ((0 - tau_m) + tau_s)``.
+    At tau_s == tau_m the limit ``(dt/tau) e^{-dt/tau}`` is used.
+    """
+    tau_s = np.asarray(tau_syn, dtype=np.float64)
+    tau_m = np.asarray(tau_m, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = ((tau_s * np.exp((-dt) / tau_s)) * ((-np.exp(dt / tau_s)) + np.exp(dt / tau_m))) * np.exp(
+            (-dt) / tau_m
+        ) / ((0.0 - tau_m) + tau_s)
+    same = np.isclose(tau_s, tau_m, rtol=1e-9, atol=0.0)
+    return np.where(same, (dt / tau_m) * np.exp((-dt) / tau_m), c)
+
+
+def linear_coefficients(model: NeuronModel, dt: float) -> np.ndarray:
+    """Coefficient rows (N_LINEAR, n or 1) for LIF, AdaptiveLIF, IF and LI."""
+    p = {name: np.asarray(getattr(model, name), dtype=np.float64) for name in model.parameter_names()}
+    shape = np.broadcast_shapes(*(a.shape for a in p.values()))
+    rows = np.zeros((L.N_LINEAR,) + shape, dtype=np.float64)
+    r = p["r"]
+    if isinstance(model, IF):
+        rows[L.L_EM] = 1.0
+        rows[L.L_LIN] = r * p["bias"] * dt / p["tau_m"]
+        rows[L.L_CE] = r * p["tau_syn_exc"] * (1.0 - np.exp((-dt) / p["tau_syn_exc"])) / p["tau_m"]
+        rows[L.L_CI] = r * p["tau_syn_inh"] * (1.0 - np.exp((-dt) / p["tau_syn_inh"])) / p["tau_m"]
+        rows[L.L_CX] = r * dt / p["tau_m"]
+    else:
+        em = np.exp((-dt) / p["tau_m"])
+        v_inf = p["v_rest"] + r * p["bias"]
+        rows[L.L_EM] = em
+        rows[L.L_LIN] = v_inf - (v_inf * em)
+        ce = _exp_coupling(p["tau_syn_exc"], p["tau_m"], dt)
+        ci = _exp_coupling(p["tau_syn_inh"], p["tau_m"], dt)
+        rows[L.L_CE] = ce if np.all(r == 1.0) else r * ce
+        rows[L.L_CI] = ci if np.all(r == 1.0) else r * ci
+        rows[L.L_CX] = r * (1.0 - em)
+    rows[L.L_DE] = np.exp((-dt) / p["tau_syn_exc"])
+    rows[L.L_DI] = np.exp((-dt) / p["tau_syn_inh"])
+    if isinstance(model, AdaptiveLIF):
+        rows[L.L_CW] = -r * _exp_coupling(p["tau_adapt"], p["tau_m"], dt)
+        rows[L.L_DW] = np.exp((-dt) / p["tau_adapt"])
+        rows[L.L_JUMP] = p["adapt_jump"]
+    if isinstance(model, LI):
+        rows[L.L_VTH] = np.inf  # never spikes; L_REF stays 0 so v is never held
+    else:
+        rows[L.L_VTH] = p["v_threshold"]
+        rows[L.L_VRESET] = p["v_reset"]
+        rows[L.L_SUB] = p["v_threshold"] - p["v_reset"]
+        ref = p["t_ref"]
+        rows[L.L_REF] = np.floor((ref + 1e-3 * dt) / dt)  # Brian2's timestep(t_ref, dt)
+    return rows
+
+
+def izhikevich_coefficients(model: Izhikevich, dt: float) -> np.ndarray:
+    p = {name: np.asarray(getattr(model, name), dtype=np.float64) for name in model.parameter_names()}
+    shape = np.broadcast_shapes(*(a.shape for a in p.values()))
+    rows = np.zeros((L.N_IZHIKEVICH,) + shape, dtype=np.float64)
+    rows[L.Z_A] = p["a"]
+    rows[L.Z_B] = p["b"]
+    rows[L.Z_C] = p["c"]
+    rows[L.Z_D] = p["d"]
+    rows[L.Z_VPEAK] = p["v_peak"]
+    rows[L.Z_DE] = np.exp((-dt) / p["tau_syn_exc"])
+    rows[L.Z_DI] = np.exp((-dt) / p["tau_syn_inh"])
+    rows[L.Z_BIAS] = p["bias"]
+    rows[L.Z_DTMS] = dt / 0.001  # Brian2 computes dt/ms
+    rows[L.Z_K2] = 0.04
+    rows[L.Z_K1] = 5.0
+    rows[L.Z_K0] = 140.0
+    return rows
+
+
+@dataclass
+class CompiledNetwork:
+    """Kernel-ready arrays of one network at one dtype. Built once per :class:`~snn.engine.Simulator`."""
+
+    dtype: type
+    names: list[str]  # population then input names, in global index order
+    p_start: np.ndarray
+    p_kind: np.ndarray
+    p_flags: np.ndarray
+    p_coff: np.ndarray
+    p_clen: np.ndarray
+    p_src: np.ndarray
+    coef: np.ndarray
+    reset_value: np.ndarray
+    n_slots: int  # history length: max delay + 1 steps
+    q_pre: np.ndarray  # population index of every projection's source
+    q_indptr: typed.List
+    q_indices: typed.List
+    q_weights: typed.List
+    q_delays: typed.List
+    q_const_delay: np.ndarray  # >= 0: every synapse has this delay; -1: per-synapse delays (rows sorted by delay)
+    q_max_delay: np.ndarray
+    q_perm: list  # per projection: None, or the synapse order the engine uses (rows sorted by delay)
+    q_channel: np.ndarray
+    q_pre0: np.ndarray
+    q_post0: np.ndarray
+    prob: np.ndarray
+    nmean: np.ndarray
+    nstd: np.ndarray
+
+    @property
+    def n_total(self) -> int:
+        return int(self.p_start[-1])
+
+    def index_of(self, name: str) -> int:
+        return self.names.index(name)
+
+    def synapse_bytes(self) -> int:
+        """Bytes held for connectivity: indptr + indices + weights + per-synapse delays."""
+        return int(sum(a.nbytes for lst in (self.q_indptr, self.q_indices, self.q_weights, self.q_delays)
+                       for a in lst))
+
+
+def compile_network(net: Network, dtype: type) -> CompiledNetwork:
+    names = [p.name for p in net.populations] + [s.name for s in net.inputs]
+    sizes = net.sizes()
+    n_pops = len(names)
+    p_start = np.zeros(n_pops + 1, dtype=np.int64)
+    for k, name in enumerate(names):
+        p_start[k + 1] = p_start[k] + sizes[name]
+    n_total = int(p_start[-1])
+    p_kind = np.zeros(n_pops, np.int64)
+    p_flags = np.zeros(n_pops, np.int64)
+    p_coff = np.zeros(n_pops, np.int64)
+    p_clen = np.ones(n_pops, np.int64)
+    p_src = np.zeros(n_pops, np.int64)
+    reset_value = np.zeros(n_total, np.bool_)
+    blocks: list[np.ndarray] = []
+    offset = 0
+
+    def add_block(rows: np.ndarray, k: int) -> None:
+        nonlocal offset
+        flat = rows.reshape(rows.shape[0], -1)
+        p_coff[k] = offset
+        p_clen[k] = flat.shape[1]
+        blocks.append(flat.ravel())
+        offset += flat.size
+
+    for k, pop in enumerate(net.populations):
+        model = pop.model
+        g0, g1 = p_start[k], p_start[k + 1]
+        if isinstance(model, Izhikevich):
+            p_kind[k] = L.KIND_IZHIKEVICH
+            add_block(_broadcast_rows(izhikevich_coefficients(model, net.dt), pop.size), k)
+            p_flags[k] |= L.F_SPIKING
+            reset_value[g0:g1] = True
+        else:
+            p_kind[k] = L.KIND_LINEAR
+            add_block(_broadcast_rows(linear_coefficients(model, net.dt), pop.size), k)
+            if model.spiking:
+                p_flags[k] |= L.F_SPIKING
+                if model.reset == "subtract":
+                    p_flags[k] |= L.F_RESET_SUBTRACT
+                else:
+                    reset_value[g0:g1] = True
+            if isinstance(model, AdaptiveLIF):
+                p_flags[k] |= L.F_ADAPT
+    probs: list[np.ndarray] = []
+    prob_off = 0
+    st_count = 0
+    for j, src in enumerate(net.inputs):
+        k = len(net.populations) + j
+        if isinstance(src, PoissonInput):
+            p_kind[k] = L.KIND_POISSON
+            prob = np.broadcast_to(np.asarray(src.rate, np.float64) * net.dt, (src.size,))
+            if np.any(prob > 1.0):
+                raise ConfigError(f"inputs.{src.name}.rate", float(np.max(src.rate)),
+                                  f"must be <= 1/dt = {1.0 / net.dt:g} Hz (at most one spike per step)")
+            p_src[k] = prob_off
+            probs.append(prob)
+            prob_off += src.size
+        elif isinstance(src, (SpikeTimesInput, EventStreamInput)):
+            p_kind[k] = L.KIND_SPIKE_TIMES
+            p_src[k] = st_count
+            st_count += 1
+    coef = np.concatenate(blocks).astype(dtype) if blocks else np.zeros(1, dtype)
+    prob = np.concatenate(probs) if probs else np.zeros(1, np.float64)
+
+    nmean = np.zeros(n_total, dtype)
+    nstd = np.zeros(n_total, dtype)
+    for cur in net.currents:
+        k = names.index(cur.population)
+        g0, g1 = p_start[k], p_start[k + 1]
+        nmean[g0:g1] = cur.mean
+        nstd[g0:g1] = cur.std
+        p_flags[k] |= L.F_NOISE
+
+    q_indptr, q_indices, q_weights, q_delays = typed.List(), typed.List(), typed.List(), typed.List()
+    n_proj = len(net.projections)
+    q_pre = np.zeros(n_proj, np.int64)
+    q_const = np.zeros(n_proj, np.int64)
+    q_max = np.zeros(n_proj, np.int64)
+    q_channel = np.zeros(n_proj, np.int64)
+    q_pre0 = np.zeros(n_proj, np.int64)
+    q_post0 = np.zeros(n_proj, np.int64)
+    q_perm: list[np.ndarray | None] = []
+    for q, proj in enumerate(net.projections):
+        pre_k = names.index(proj.pre)
+        post_k = names.index(proj.post)
+        conn = proj.connectivity
+        q_pre[q] = pre_k
+        q_channel[q] = L.CHANNELS[proj.target]
+        q_pre0[q] = p_start[pre_k]
+        q_post0[q] = p_start[post_k]
+        q_max[q] = proj.max_delay
+        q_indptr.append(conn.indptr)
+        indices, weights, delays, perm = conn.indices, proj.weights, proj.delays, None
+        if np.ndim(delays) == 0:
+            q_const[q] = int(delays)
+            delays = np.zeros(0, np.uint16)
+        else:
+            q_const[q] = -1
+            perm = _delay_order(conn.indptr, delays)
+            if perm is not None:
+                indices, weights, delays = indices[perm], weights[perm], delays[perm]
+        q_perm.append(perm)
+        q_indices.append(indices)
+        q_weights.append(np.asarray(weights, dtype=dtype).reshape(1, -1))
+        q_delays.append(delays)
+    if n_proj == 0:  # numba needs typed lists with at least one element to know their type
+        q_indptr.append(np.zeros(1, np.int64))
+        q_indices.append(np.zeros(0, np.int32))
+        q_weights.append(np.zeros((1, 0), dtype))
+        q_delays.append(np.zeros(0, np.uint16))
+    n_slots = int(q_max.max()) + 1 if n_proj else 1
+    return CompiledNetwork(
+        dtype=dtype, names=names, p_start=p_start, p_kind=p_kind, p_flags=p_flags, p_coff=p_coff, p_clen=p_clen,
+        p_src=p_src, coef=coef, reset_value=reset_value, n_slots=n_slots, q_pre=q_pre,
+        q_indptr=q_indptr, q_indices=q_indices, q_weights=q_weights, q_delays=q_delays, q_const_delay=q_const,
+        q_max_delay=q_max, q_perm=q_perm, q_channel=q_channel, q_pre0=q_pre0, q_post0=q_post0, prob=prob,
+        nmean=nmean, nstd=nstd,
+    )
+
+
+def _delay_order(indptr: np.ndarray, delays: np.ndarray) -> np.ndarray | None:
+    """Synapse order with every row sorted by delay (stable), or None if the rows already are."""
+    rows = np.repeat(np.arange(indptr.size - 1, dtype=np.int64), np.diff(indptr))
+    same_row = rows[1:] == rows[:-1]
+    if not np.any(same_row & (delays[1:] < delays[:-1])):
+        return None
+    return np.lexsort((delays, rows))
+
+
+def _broadcast_rows(rows: np.ndarray, size: int) -> np.ndarray:
+    """Homogeneous populations keep one column (scalars); heterogeneous ones get one column per neuron."""
+    if rows.ndim == 1:
+        return rows.reshape(-1, 1)
+    return np.ascontiguousarray(np.broadcast_to(rows, (rows.shape[0], size)))
+
+
+def spike_time_tables(net: Network, trials: int, n_steps: int) -> tuple[typed.List, typed.List, int]:
+    """Per spike-times / event-stream input: (ptr (1 or trials, n_steps + 1) int64, channel ids int32).
+
+    Also returns the largest number of spikes any one input emits in one step (sizes scratch buffers).
+    """
+    ptrs, idxs = typed.List(), typed.List()
+    worst = 0
+    for src in net.inputs:
+        if isinstance(src, SpikeTimesInput):
+            # Brian2's SpikeGeneratorGroup bins as int((t + 1e-3 dt) / dt)
+            steps = np.floor((src.times + 1e-3 * net.dt) / net.dt).astype(np.int64)
+            if src.trials is None:
+                groups = [(steps, src.indices)]
+            else:
+                if src.trials.size and src.trials.max() >= trials:
+                    raise ConfigError(f"inputs.{src.name}.trials", int(src.trials.max()),
+                                      f"must be < trials = {trials}")
+                groups = [(steps[src.trials == b], src.indices[src.trials == b]) for b in range(trials)]
+        elif isinstance(src, EventStreamInput):
+            if len(src.events) not in (1, trials):
+                raise ConfigError(f"inputs.{src.name}.events", f"{len(src.events)} streams",
+                                  f"must be 1 stream (shared) or one per trial ({trials})")
+            groups = []
+            for ev in src.events:
+                st = np.floor(ev["t"].astype(np.float64) * 1e-6 / net.dt + 1e-3).astype(np.int64)
+                groups.append((st, src.channels(ev)))
+        else:
+            continue
+        ptr = np.zeros((len(groups), n_steps + 1), np.int64)
+        chunks = []
+        base = 0
+        for row, (st, ch) in enumerate(groups):
+            keep = st < n_steps
+            st, ch = st[keep], ch[keep]
+            order = np.lexsort((ch, st))  # by step, then channel: Brian2 emits ascending indices
+            counts = np.bincount(st, minlength=n_steps)[:n_steps] if st.size else np.zeros(n_steps, np.int64)
+            worst = max(worst, int(counts.max()) if counts.size else 0)
+            ptr[row, 1:] = base + np.cumsum(counts)
+            ptr[row, 0] = base
+            chunks.append(ch[order].astype(np.int32))
+            base += st.size
+        ptrs.append(ptr)
+        idxs.append(np.concatenate(chunks) if chunks else np.zeros(0, np.int32))
+    if len(ptrs) == 0:
+        ptrs.append(np.zeros((1, n_steps + 1), np.int64))
+        idxs.append(np.zeros(0, np.int32))
+    return ptrs, idxs, worst
+
+
+def initial_state(net: Network, cn: CompiledNetwork, rngs: list[np.random.Generator]) -> dict[str, np.ndarray]:
+    """State arrays (trials, n_total) for v, i_exc, i_inh, aux (u or w) and last-spike steps.
+
+    Defaults: v = v_rest (IF: v_reset; Izhikevich: c), currents 0, Izhikevich u = b·v, adaptation w = 0.
+    Distributions are drawn per trial from that trial's generator, in population order.
+    """
+    trials = len(rngs)
+    shape = (trials, cn.n_total)
+    state = {name: np.zeros(shape, cn.dtype) for name in ("v", "i_exc", "i_inh", "aux")}
+    state["ls"] = np.full(shape, L.NEVER_SPIKED, np.int32)
+    for k, pop in enumerate(net.populations):
+        g0, g1 = cn.p_start[k], cn.p_start[k + 1]
+        model = pop.model
+        for b, rng in enumerate(rngs):
+            for var in model.state_variables:  # "v" comes first, so u = b·v can use it
+                key = "aux" if var in ("u", "w") else var
+                if var in pop.initial:
+                    values = _draw(pop.initial[var], pop.size, rng)
+                elif var == "v":
+                    default = model.c if isinstance(model, Izhikevich) else (
+                        model.v_reset if isinstance(model, IF) else model.v_rest)
+                    values = np.broadcast_to(np.asarray(default, np.float64), (pop.size,))
+                elif var == "u":
+                    values = np.asarray(model.b, np.float64) * state["v"][b, g0:g1].astype(np.float64)
+                else:
+                    continue
+                state[key][b, g0:g1] = values
+    return state
+
+
+def _draw(spec: object, size: int, rng: np.random.Generator) -> np.ndarray:
+    if isinstance(spec, Uniform):
+        return rng.uniform(spec.low, spec.high, size)
+    if isinstance(spec, Normal):
+        return rng.normal(spec.mean, spec.std, size)
+    return np.broadcast_to(np.asarray(spec, dtype=np.float64), (size,))

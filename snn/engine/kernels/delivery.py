@@ -1,0 +1,65 @@
+"""Event-driven spike delivery through CSR rows, in Brian2's order.
+
+At the end of step t every projection, in the order the network lists them, delivers the presynaptic
+spikes that are due: those emitted in step ``t - d`` for a synapse with delay ``d``. The engine keeps the
+last ``D = max_delay + 1`` steps of emitted spikes (a history ring of spike lists) instead of a ring of
+summed inputs, so each postsynaptic variable receives its inputs one by one in exactly the order Brian2's
+``SpikeQueue`` applies them (earlier emission first, then presynaptic index, then synapse order):
+float64 runs are bit-identical, and no per-neuron buffer pass is needed.
+Rows with per-synapse delays are stored sorted by delay, so the synapses due from one spike are a
+contiguous run found by binary search.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from snn.engine.kernels.layout import CH_EXC, CH_INH
+
+
+@njit(cache=True)
+def _apply(s0, s1, indices, weights, channel, post0, t, reset_value, ie, ii, v, ls):
+    if channel == CH_EXC:
+        for s in range(s0, s1):
+            ie[post0 + indices[s]] += weights[s]
+    elif channel == CH_INH:
+        for s in range(s0, s1):
+            ii[post0 + indices[s]] += weights[s]
+    else:
+        # a Dirac input arriving in the step its target spikes is overwritten by a reset to a value, because
+        # Brian2 runs synapses before resets (the reset already happened here, so such inputs are skipped)
+        for s in range(s0, s1):
+            j = post0 + indices[s]
+            if not (reset_value[j] and ls[j] == t):
+                v[j] += weights[s]
+
+
+@njit(cache=True)
+def deliver_rows(t, spikes, f0, f1, pre0, indptr, indices, weights, channel, post0, reset_value, ie, ii, v, ls):
+    """Deliver whole rows for the spikes ``spikes[f0:f1]`` (global indices; the pre population starts at pre0)."""
+    events = 0
+    for f in range(f0, f1):
+        i = spikes[f] - pre0
+        s0 = indptr[i]
+        s1 = indptr[i + 1]
+        events += s1 - s0
+        _apply(s0, s1, indices, weights, channel, post0, t, reset_value, ie, ii, v, ls)
+    return events
+
+
+@njit(cache=True)
+def deliver_delay(t, d, spikes, f0, f1, pre0, indptr, indices, weights, delays, channel, post0, reset_value,
+                  ie, ii, v, ls):
+    """Deliver, for spikes emitted d steps ago, only the synapses whose delay is d (rows sorted by delay)."""
+    events = 0
+    for f in range(f0, f1):
+        i = spikes[f] - pre0
+        s0 = indptr[i]
+        s1 = indptr[i + 1]
+        row = delays[s0:s1]
+        lo = s0 + np.searchsorted(row, d, side="left")
+        hi = s0 + np.searchsorted(row, d, side="right")
+        events += hi - lo
+        _apply(lo, hi, indices, weights, channel, post0, t, reset_value, ie, ii, v, ls)
+    return events

@@ -1,0 +1,62 @@
+"""Index constants shared by the compiler (Python) and the kernels (numba): coefficient slots and codes.
+
+The engine packs every population's per-neuron coefficients into one flat array: coefficient ``k`` of
+local neuron ``i`` of population ``p`` is ``coef[c_off[p] + k * c_len[p] + (i if c_len[p] > 1 else 0)]``
+(``c_len`` is 1 for homogeneous populations, so their loops read scalars).
+"""
+
+# population kinds
+KIND_LINEAR = 0  # LIF, adaptive LIF, IF, LI: linear between spikes, exact propagators
+KIND_IZHIKEVICH = 1
+KIND_POISSON = 2
+KIND_SPIKE_TIMES = 3
+
+# synaptic channels (Projection.target)
+CH_EXC = 0
+CH_INH = 1
+CH_DELTA = 2
+CHANNELS = {"exc": CH_EXC, "inh": CH_INH, "delta": CH_DELTA}
+
+# linear-model coefficient slots
+L_LIN = 0  # constant term of the exact v update (v_inf - v_inf·e^{-dt/tau_m}, v_inf = v_rest + r·bias)
+L_EM = 1  # e^{-dt/tau_m} (1 for IF)
+L_CE = 2  # contribution of i_exc(t) to v(t+dt)
+L_CI = 3  # contribution of i_inh(t)
+L_CW = 4  # contribution of the adaptation current w(t)
+L_CX = 5  # contribution of a current held over the step (noise)
+L_DE = 6  # e^{-dt/tau_syn_exc}
+L_DI = 7  # e^{-dt/tau_syn_inh}
+L_DW = 8  # e^{-dt/tau_adapt}
+L_VTH = 9
+L_VRESET = 10
+L_REF = 11  # refractory period in steps (Brian2's timestep(t_ref, dt))
+L_JUMP = 12  # adaptation increment per spike
+L_SUB = 13  # v_threshold - v_reset (reset by subtraction)
+N_LINEAR = 14
+
+# Izhikevich coefficient slots (constants of the equation are stored too, so float32 runs stay float32)
+Z_A = 0
+Z_B = 1
+Z_C = 2
+Z_D = 3
+Z_VPEAK = 4
+Z_DE = 5
+Z_DI = 6
+Z_BIAS = 7
+Z_DTMS = 8  # dt in milliseconds (Brian2: dt/ms)
+Z_K2 = 9  # 0.04
+Z_K1 = 10  # 5
+Z_K0 = 11  # 140
+N_IZHIKEVICH = 12
+
+# population flags (bit mask)
+F_SPIKING = 1
+F_RESET_SUBTRACT = 2
+F_ADAPT = 4
+F_NOISE = 8
+F_RECORD = 16  # record spikes
+
+# state variable codes for StateMonitor
+VAR_CODES = {"v": 0, "i_exc": 1, "i_inh": 2, "u": 3, "w": 3}
+
+NEVER_SPIKED = -(2**30)  # initial last-spike step: refractoriness never applies at the start

@@ -1,0 +1,25 @@
+"""What a network *is*: frozen, engine-independent descriptions (see :mod:`snn.model.network`)."""
+
+from snn.model.connectivity import Connectivity
+from snn.model.network import (
+    EVENT_DTYPE,
+    EventStreamInput,
+    Network,
+    NoiseCurrent,
+    Normal,
+    PoissonInput,
+    Population,
+    Projection,
+    RateMonitor,
+    SpikeMonitor,
+    SpikeTimesInput,
+    StateMonitor,
+    Uniform,
+)
+from snn.model.neurons import IF, LI, LIF, MODELS, AdaptiveLIF, Izhikevich, NeuronModel
+
+__all__ = [
+    "EVENT_DTYPE", "IF", "LI", "LIF", "MODELS", "AdaptiveLIF", "Connectivity", "EventStreamInput", "Izhikevich",
+    "Network", "NeuronModel", "NoiseCurrent", "Normal", "PoissonInput", "Population", "Projection", "RateMonitor",
+    "SpikeMonitor", "SpikeTimesInput", "StateMonitor", "Uniform",
+]
