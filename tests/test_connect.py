@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from snn.connect import (
     BLOCK_ROWS,
     all_to_all,
+    builders,
     distance_dependent,
     fixed_indegree,
     fixed_outdegree,
@@ -29,6 +30,7 @@ from snn.connect import (
     grid_positions,
     one_to_one,
 )
+from snn.connect.builders import _distance_impl
 from snn.errors import ConfigError
 from snn.model.connectivity import Connectivity
 
@@ -138,14 +140,19 @@ def test_fixed_probability_seeds_and_repeatability() -> None:
     ],
     ids=["fixed_probability", "fixed_probability_noaut", "fixed_indegree", "fixed_outdegree", "distance"],
 )
-def test_thread_count_independence(build) -> None:
-    # Expected: block decomposition is fixed and each block has its own stream, so 1 and 2 threads must agree
-    # bit for bit (the sizes span several 1024-row blocks so both threads get work).
+def test_thread_count_independence(build, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Expected: block decomposition is fixed and each block has its own stream, so the serial driver and the
+    # parallel driver at 1 and 2 threads must agree bit for bit (sizes span several 1024-row blocks so both
+    # threads get work; PARALLEL_MIN_WORK is patched to force each driver regardless of problem size).
+    monkeypatch.setattr(builders, "PARALLEL_MIN_WORK", math.inf)
+    serial = build()
+    monkeypatch.setattr(builders, "PARALLEL_MIN_WORK", 0)
     one = with_threads(1, build)
     two = with_threads(2, build)
-    np.testing.assert_array_equal(one.indptr, two.indptr)
-    np.testing.assert_array_equal(one.indices, two.indices)
-    assert one.nnz > 0
+    for other in (one, two):
+        np.testing.assert_array_equal(serial.indptr, other.indptr)
+        np.testing.assert_array_equal(serial.indices, other.indices)
+    assert serial.nnz > 0
 
 
 def test_fixed_probability_timing_print() -> None:
@@ -383,11 +390,16 @@ def _distance_bins_check(pos_pre, pos_post, c_peak, lam, conns, rows=None, n_bin
     return checked
 
 
-def test_distance_dependent_lsm_column() -> None:
+@pytest.mark.parametrize("strategy", [None, "near", "thin"])
+def test_distance_dependent_lsm_column(strategy: str | None) -> None:
     # Maass, Natschlaeger & Markram (2002): 15x3x3 column, C = 0.3 (EE), lambda = 2 grid units, no autapses.
-    # Expected per distance bin: sum over pairs of C*exp(-(d/lambda)^2), aggregated over 100 seeds.
+    # Expected per distance bin: sum over pairs of C*exp(-(d/lambda)^2), aggregated over 100 seeds. Both exact
+    # sampling strategies are forced in turn (None = the builder's own choice, i.e. the public function).
     pos = grid_positions((15, 3, 3))
-    conns = [distance_dependent(pos, pos, 0.3, 2.0, seed=s) for s in range(100)]
+    if strategy is None:
+        conns = [distance_dependent(pos, pos, 0.3, 2.0, seed=s) for s in range(100)]
+    else:
+        conns = [_distance_impl(pos, pos, 0.3, 2.0, math.inf, s, True, strategy) for s in range(100)]
     for conn in conns:
         assert_valid_csr(conn)
         assert not np.any(conn.pre_indices() == conn.indices)
@@ -397,6 +409,16 @@ def test_distance_dependent_lsm_column() -> None:
     diag = sum(int(np.sum(c.pre_indices() == c.indices)) for c in with_aut)
     assert abs(z_score(diag, 135 * 100, 0.3)) < 5
     assert _distance_bins_check(pos, pos, 0.3, 2.0, with_aut, autapses=True) >= 8
+
+
+def test_distance_dependent_random_positions_both_strategies() -> None:
+    # Uniform random points in a unit cube, lambda = 0.25, C = 0.2 (lambda comparable to the volume: the
+    # regime where the builder switches to pure thinning). Both strategies must match the model per bin.
+    rng = np.random.default_rng(0)
+    pos = rng.random((1500, 3))
+    for strategy in ("near", "thin"):
+        conns = [_distance_impl(pos, pos, 0.2, 0.25, math.inf, s, True, strategy) for s in range(6)]
+        assert _distance_bins_check(pos, pos, 0.2, 0.25, conns, n_bins=10) >= 8
 
 
 def test_distance_dependent_large_grid() -> None:

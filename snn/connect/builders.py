@@ -34,6 +34,11 @@ BLOCK_ROWS = 1024
 #: Largest population size: indices are int32.
 MAX_NEURONS = int(np.iinfo(np.int32).max)
 
+#: Below this many expected inner-loop steps (synapses or pair visits) the serial kernel driver is used: a parallel
+#: launch costs ~0.01-1 ms, more than the whole build of a small network. Both drivers run the same block code,
+#: so the choice never changes the result.
+PARALLEL_MIN_WORK = 200_000
+
 # Salts separate the streams of different builders drawn from the same seed.
 _SALT_FIXED_PROBABILITY = 0x5EED_0001
 _SALT_FIXED_INDEGREE = 0x5EED_0002
@@ -93,6 +98,11 @@ def _probability(name: str, value: object) -> float:
 
 def _skip_diag(allow_autapses: object, n_pre: int, n_post: int) -> bool:
     return not _flag("allow_autapses", allow_autapses) and n_pre == n_post
+
+
+def _driver(par, ser, n_blocks: int, work: float):
+    """The parallel kernel driver when there is enough work for more than one thread, else the serial one."""
+    return par if n_blocks > 1 and work >= PARALLEL_MIN_WORK else ser
 
 
 def _blocks(n_rows: int) -> int:
@@ -164,13 +174,13 @@ def fixed_probability(n_pre: int, n_post: int, p: float, *, seed: int, allow_aut
     counts = np.empty(n_pre, dtype=np.int64)
     dummy_ptr = np.zeros(1, dtype=np.int64)
     dummy_idx = np.zeros(0, dtype=np.int32)
-    kernels.fixed_probability_pass(n_pre, n_cols, inv_log_q, skip_diag, BLOCK_ROWS, states.copy(), False,
-                                   counts, dummy_ptr, dummy_idx)
+    run = _driver(kernels.fixed_probability_par, kernels.fixed_probability_ser, states.shape[0],
+                  float(n_pre) * n_cols * p)
+    run(n_pre, n_cols, inv_log_q, skip_diag, BLOCK_ROWS, states.copy(), False, counts, dummy_ptr, dummy_idx)
     indptr = _indptr_from_counts(counts)
     del counts
     indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    kernels.fixed_probability_pass(n_pre, n_cols, inv_log_q, skip_diag, BLOCK_ROWS, states.copy(), True,
-                                   dummy_ptr, indptr, indices)
+    run(n_pre, n_cols, inv_log_q, skip_diag, BLOCK_ROWS, states.copy(), True, dummy_ptr, indptr, indices)
     return Connectivity(n_pre, n_post, indptr, indices)
 
 
@@ -183,8 +193,8 @@ def _sample_fixed(n_rows: int, n_cand: int, k: int, skip_diag: bool, seed: int, 
         return out
     table_size = 1 << max(1, (2 * k - 1).bit_length())  # power of two >= 2k: hash load factor <= 1/2
     states = stream_states(seed, _blocks(n_rows), salt)
-    kernels.sample_rows_without_replacement(n_rows, n_avail, k, skip_diag, BLOCK_ROWS, states, table_size,
-                                            sort_rows, out)
+    run = _driver(kernels.sample_rows_par, kernels.sample_rows_ser, states.shape[0], float(n_rows) * k)
+    run(n_rows, n_avail, k, skip_diag, BLOCK_ROWS, states, table_size, sort_rows, out)
     return out
 
 
@@ -257,7 +267,8 @@ def all_to_all(n_pre: int, n_post: int, *, allow_autapses: bool = True) -> Conne
     indptr = np.arange(n_pre + 1, dtype=np.int64) * row_len
     indices = np.empty(n_pre * row_len, dtype=np.int32)
     if indices.size:
-        kernels.all_to_all_fill(n_pre, n_post, skip_diag, indices)
+        run = _driver(kernels.all_to_all_par, kernels.all_to_all_ser, _blocks(n_pre), float(indices.size))
+        run(n_pre, n_post, skip_diag, indices)
     return Connectivity(n_pre, n_post, indptr, indices)
 
 
@@ -400,7 +411,7 @@ def _distance_impl(pre: np.ndarray, post: np.ndarray, c: float, lam: float, cut:
     n_pre, n_post = pre.shape[0], post.shape[0]
     if c == 0.0 or n_pre == 0 or n_post == 0:
         return Connectivity(n_pre, n_post, np.zeros(n_pre + 1, dtype=np.int64), np.zeros(0, dtype=np.int32))
-    inv_lam2 = 1.0 / (lam * lam)
+    inv_lam2 = 1.0 / (lam * lam * 1.1)
     r_near = min(cut, _NEAR_RADIUS_LAMBDAS * lam)
     q_near = c * math.exp(-(r_near * r_near) * inv_lam2)
     # Thinning beyond r_near covers r_near < d <= cutoff; pointless when the cutoff is r_near or q underflows.
@@ -415,13 +426,14 @@ def _distance_impl(pre: np.ndarray, post: np.ndarray, c: float, lam: float, cut:
     while side <= 0.0 or float(np.prod(np.floor(extent / side) + 1.0)) > 2.0 * n_post + 125.0:
         side = max(side * 1.5, 1e-300)
 
+    # Pair visits per row: the near search touches about the fraction of the post bounding box covered by its
+    # search window; a thinning visit (log, random access, second draw) costs ~2 near tests.
+    window = float(np.prod(np.minimum(1.0, 2.0 * (r_near + side) / (extent + side))))
+    near_cost = n_post * window + (2.0 * n_post * q_near if far_near else 0.0)
+    thin_cost = 2.0 * n_post * c
     if strategy is None:
-        # Pair visits per row: the near search touches about the fraction of the post bounding box covered by
-        # its search window; a thinning visit (log, random access, second draw) counts ~3 near tests.
-        window = float(np.prod(np.minimum(1.0, 2.0 * (r_near + side) / (extent + side))))
-        near_cost = n_post * window + (3.0 * n_post * q_near if far_near else 0.0)
-        thin_cost = 3.0 * n_post * c
         strategy = "near" if near_cost <= thin_cost else "thin"
+    work = n_pre * (near_cost if strategy == "near" else thin_cost)  # only for the serial/parallel choice
 
     if strategy == "near":
         ncell = (np.floor(extent / side) + 1.0).astype(np.int64)
@@ -456,8 +468,9 @@ def _distance_impl(pre: np.ndarray, post: np.ndarray, c: float, lam: float, cut:
     dummy_idx = np.zeros(0, dtype=np.int32)
     args = (pre, post, strategy == "near", pre_cell, lo, side, reach, ncell, cell_start, cell_items, c, inv_lam2,
             r_near2, prune2, cut * cut, far, q_far, inv_log_q, skip_diag, BLOCK_ROWS)
-    kernels.distance_pass(*args, states.copy(), False, counts, dummy_ptr, dummy_idx)
+    run = _driver(kernels.distance_par, kernels.distance_ser, states.shape[0], work)
+    run(*args, states.copy(), False, counts, dummy_ptr, dummy_idx)
     indptr = _indptr_from_counts(counts)
     indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    kernels.distance_pass(*args, states.copy(), True, counts, indptr, indices)
+    run(*args, states.copy(), True, counts, indptr, indices)
     return Connectivity(n_pre, n_post, indptr, indices)

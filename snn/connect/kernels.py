@@ -7,6 +7,11 @@ Randomness: rows (or columns) are split into blocks of a FIXED size chosen by th
 only from stream ``states[b]`` (SplitMix64, :mod:`snn.rng`). ``prange`` merely distributes whole blocks over
 threads, so the output is bit-identical at any thread count. Kernels advance ``states`` in place; the builders
 pass a fresh copy to every pass that must replay the same numbers.
+
+Each random kernel is one per-block function (``*_block``) driven by a ``*_par`` (``prange`` over blocks) and a
+``*_ser`` (plain loop) entry point. Both run the very same block code, so they give identical output; the serial
+driver exists because launching a parallel region costs ~0.01-1 ms (more on a loaded machine), which would
+dominate small builds such as a 135-neuron LSM column.
 """
 
 from __future__ import annotations
@@ -114,62 +119,86 @@ def _radix_sort(buf: np.ndarray, k: int, n_passes: int, tmp: np.ndarray, hist: n
 # ------------------------------------------------------------------------------------------ fixed probability
 
 
-@njit(cache=True, parallel=True)
-def fixed_probability_pass(
-    n_pre: int, n_cols: int, inv_log_q: float, skip_diag: bool, block: int, states: np.ndarray,
+@njit(cache=True)
+def fixed_probability_block(
+    b: int, n_pre: int, n_cols: int, inv_log_q: float, skip_diag: bool, block: int, states: np.ndarray,
     write: bool, counts: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
 ) -> None:
-    """Bernoulli(p) for every pair by geometric skipping over the ``n_cols`` candidate columns of each row.
+    """Bernoulli(p) for every pair of the rows of block ``b``, by geometric skips over the ``n_cols`` candidates.
 
     ``write=False``: store the row lengths in ``counts``. ``write=True``: replay the same draws and write the
     column indices at ``indptr`` offsets. With ``skip_diag`` the candidates are the n_post - 1 columns other than
     the row index (column c >= i maps to c + 1), which keeps rows sorted without a rejection step.
     """
-    n_blocks = states.shape[0]
-    for b in prange(n_blocks):
-        r0 = b * block
-        r1 = min(r0 + block, n_pre)
-        for i in range(r0, r1):
-            pos = indptr[i] if write else 0
-            c = 0
-            j = -1.0
-            while True:
-                j += 1.0 + _geometric_step(states, b, inv_log_q)
-                if j >= n_cols:
-                    break
-                if write:
-                    col = np.int64(j)
-                    if skip_diag and col >= i:
-                        col += 1
-                    indices[pos + c] = col
-                c += 1
-            if not write:
-                counts[i] = c
+    r0 = b * block
+    r1 = min(r0 + block, n_pre)
+    for i in range(r0, r1):
+        pos = indptr[i] if write else 0
+        c = 0
+        j = -1.0
+        while True:
+            j += 1.0 + _geometric_step(states, b, inv_log_q)
+            if j >= n_cols:
+                break
+            if write:
+                col = np.int64(j)
+                if skip_diag and col >= i:
+                    col += 1
+                indices[pos + c] = col
+            c += 1
+        if not write:
+            counts[i] = c
 
 
 @njit(cache=True, parallel=True)
-def all_to_all_fill(n_pre: int, n_post: int, skip_diag: bool, indices: np.ndarray) -> None:
+def fixed_probability_par(n_pre, n_cols, inv_log_q, skip_diag, block, states, write, counts, indptr, indices):
+    for b in prange(states.shape[0]):
+        fixed_probability_block(b, n_pre, n_cols, inv_log_q, skip_diag, block, states, write, counts, indptr,
+                                indices)
+
+
+@njit(cache=True)
+def fixed_probability_ser(n_pre, n_cols, inv_log_q, skip_diag, block, states, write, counts, indptr, indices):
+    for b in range(states.shape[0]):
+        fixed_probability_block(b, n_pre, n_cols, inv_log_q, skip_diag, block, states, write, counts, indptr,
+                                indices)
+
+
+@njit(cache=True)
+def _all_to_all_row(i: int, n_post: int, row_len: int, skip_diag: bool, indices: np.ndarray) -> None:
+    base = i * row_len
+    c = 0
+    for j in range(n_post):
+        if skip_diag and j == i:
+            continue
+        indices[base + c] = j
+        c += 1
+
+
+@njit(cache=True, parallel=True)
+def all_to_all_par(n_pre: int, n_post: int, skip_diag: bool, indices: np.ndarray) -> None:
     """Fill indices for all pairs (row-major), skipping i == j when ``skip_diag``."""
     row_len = n_post - 1 if skip_diag else n_post
     for i in prange(n_pre):
-        base = i * row_len
-        c = 0
-        for j in range(n_post):
-            if skip_diag and j == i:
-                continue
-            indices[base + c] = j
-            c += 1
+        _all_to_all_row(i, n_post, row_len, skip_diag, indices)
+
+
+@njit(cache=True)
+def all_to_all_ser(n_pre: int, n_post: int, skip_diag: bool, indices: np.ndarray) -> None:
+    row_len = n_post - 1 if skip_diag else n_post
+    for i in range(n_pre):
+        _all_to_all_row(i, n_post, row_len, skip_diag, indices)
 
 
 # ------------------------------------------------------------------------------------------ fixed degree
 
 
-@njit(cache=True, parallel=True)
-def sample_rows_without_replacement(
-    n_rows: int, n_avail: int, k: int, skip_diag: bool, block: int, states: np.ndarray, table_size: int,
+@njit(cache=True)
+def sample_rows_block(
+    b: int, n_rows: int, n_avail: int, k: int, skip_diag: bool, block: int, states: np.ndarray, table_size: int,
     sort_rows: bool, out: np.ndarray,
 ) -> None:
-    """For every row r write k distinct uniform values from the candidates into out[r*k:(r+1)*k].
+    """For every row r of block ``b`` write k distinct uniform candidates into out[r*k:(r+1)*k].
 
     Candidates are [0, n_avail), or with ``skip_diag`` the values other than r (n_avail = n - 1, value v >= r
     maps to v + 1). ``sort_rows`` sorts each row ascending (needed when rows are CSR rows).
@@ -177,24 +206,34 @@ def sample_rows_without_replacement(
     n_passes = 1
     while n_passes < 8 and (n_avail - 1) >> (8 * n_passes) > 0:
         n_passes += 1
-    n_blocks = states.shape[0]
-    for b in prange(n_blocks):
-        table = np.empty(table_size, dtype=np.int64)
-        buf = np.empty(k, dtype=np.int64)
-        tmp = np.empty(k, dtype=np.int64)
-        hist = np.empty(257, dtype=np.int64)
-        r0 = b * block
-        r1 = min(r0 + block, n_rows)
-        for r in range(r0, r1):
-            _floyd_sample(states, b, n_avail, k, table, buf)
-            if sort_rows:
-                _radix_sort(buf, k, n_passes, tmp, hist)
-            base = r * k
-            for m in range(k):
-                v = buf[m]
-                if skip_diag and v >= r:
-                    v += 1
-                out[base + m] = v
+    table = np.empty(table_size, dtype=np.int64)
+    buf = np.empty(k, dtype=np.int64)
+    tmp = np.empty(k, dtype=np.int64)
+    hist = np.empty(257, dtype=np.int64)
+    r0 = b * block
+    r1 = min(r0 + block, n_rows)
+    for r in range(r0, r1):
+        _floyd_sample(states, b, n_avail, k, table, buf)
+        if sort_rows:
+            _radix_sort(buf, k, n_passes, tmp, hist)
+        base = r * k
+        for m in range(k):
+            v = buf[m]
+            if skip_diag and v >= r:
+                v += 1
+            out[base + m] = v
+
+
+@njit(cache=True, parallel=True)
+def sample_rows_par(n_rows, n_avail, k, skip_diag, block, states, table_size, sort_rows, out):
+    for b in prange(states.shape[0]):
+        sample_rows_block(b, n_rows, n_avail, k, skip_diag, block, states, table_size, sort_rows, out)
+
+
+@njit(cache=True)
+def sample_rows_ser(n_rows, n_avail, k, skip_diag, block, states, table_size, sort_rows, out):
+    for b in range(states.shape[0]):
+        sample_rows_block(b, n_rows, n_avail, k, skip_diag, block, states, table_size, sort_rows, out)
 
 
 @njit(cache=True)
@@ -275,15 +314,16 @@ def build_cells(post_cell: np.ndarray, ncell: np.ndarray, cell_start: np.ndarray
         fill[cid[j]] += 1
 
 
-@njit(cache=True, parallel=True)
-def distance_pass(
-    pre_pos: np.ndarray, post_pos: np.ndarray, near: bool, pre_cell: np.ndarray, origin: np.ndarray, side: float,
-    reach: int,
-    ncell: np.ndarray, cell_start: np.ndarray, cell_items: np.ndarray, c: float, inv_lam2: float, r_near2: float,
-    prune2: float, cutoff2: float, far: bool, q_far: float, inv_log_q: float, skip_diag: bool, block: int,
-    states: np.ndarray, write: bool, counts: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+@njit(cache=True)
+def distance_block(
+    b: int, pre_pos: np.ndarray, post_pos: np.ndarray, near: bool, pre_cell: np.ndarray, origin: np.ndarray,
+    side: float, reach: int, ncell: np.ndarray, cell_start: np.ndarray, cell_items: np.ndarray, c: float,
+    inv_lam2: float, r_near2: float, prune2: float, cutoff2: float, far: bool, q_far: float, inv_log_q: float,
+    skip_diag: bool, block: int, states: np.ndarray, write: bool, counts: np.ndarray, indptr: np.ndarray,
+    indices: np.ndarray,
 ) -> None:
-    """Connect each pair independently with probability c * exp(-d**2 * inv_lam2), d <= sqrt(cutoff2).
+    """Rows of block ``b``: connect each pair independently with probability c * exp(-d**2 * inv_lam2), with
+    d <= sqrt(cutoff2).
 
     Near pairs (d**2 <= r_near2, only if ``near``) are found through the cell grid: with ``reach`` =
     ceil(r_near / side) every near pair lies within +-reach cells on each axis; cells whose box is farther than
@@ -303,69 +343,87 @@ def distance_pass(
     nx = ncell[0]
     ny = ncell[1]
     nz = ncell[2]
-    n_blocks = states.shape[0]
-    for b in prange(n_blocks):
-        r0 = b * block
-        r1 = min(r0 + block, n_pre)
-        for i in range(r0, r1):
-            pos = indptr[i] if write else 0
-            cnt = 0
-            px = pre_pos[i, 0]
-            py = pre_pos[i, 1]
-            pz = pre_pos[i, 2]
-            z_hi = min(pre_cell[i, 2] + reach, nz - 1) if near else -1
-            for gz in range(max(pre_cell[i, 2] - reach, 0), z_hi + 1):
-                lo = origin[2] + gz * side
-                gap_z = max(lo - pz, pz - (lo + side), 0.0)
-                if gap_z * gap_z > prune2:
+    r0 = b * block
+    r1 = min(r0 + block, n_pre)
+    for i in range(r0, r1):
+        pos = indptr[i] if write else 0
+        cnt = 0
+        px = pre_pos[i, 0]
+        py = pre_pos[i, 1]
+        pz = pre_pos[i, 2]
+        z_hi = min(pre_cell[i, 2] + reach, nz - 1) if near else -1
+        for gz in range(max(pre_cell[i, 2] - reach, 0), z_hi + 1):
+            lo = origin[2] + gz * side
+            gap_z = max(lo - pz, pz - (lo + side), 0.0)
+            if gap_z * gap_z > prune2:
+                continue
+            for gy in range(max(pre_cell[i, 1] - reach, 0), min(pre_cell[i, 1] + reach, ny - 1) + 1):
+                lo = origin[1] + gy * side
+                gap_y = max(lo - py, py - (lo + side), 0.0)
+                gap_zy = gap_z * gap_z + gap_y * gap_y
+                if gap_zy > prune2:
                     continue
-                for gy in range(max(pre_cell[i, 1] - reach, 0), min(pre_cell[i, 1] + reach, ny - 1) + 1):
-                    lo = origin[1] + gy * side
-                    gap_y = max(lo - py, py - (lo + side), 0.0)
-                    gap_zy = gap_z * gap_z + gap_y * gap_y
-                    if gap_zy > prune2:
+                for gx in range(max(pre_cell[i, 0] - reach, 0), min(pre_cell[i, 0] + reach, nx - 1) + 1):
+                    lo = origin[0] + gx * side
+                    gap_x = max(lo - px, px - (lo + side), 0.0)
+                    if gap_zy + gap_x * gap_x > prune2:
                         continue
-                    for gx in range(max(pre_cell[i, 0] - reach, 0), min(pre_cell[i, 0] + reach, nx - 1) + 1):
-                        lo = origin[0] + gx * side
-                        gap_x = max(lo - px, px - (lo + side), 0.0)
-                        if gap_zy + gap_x * gap_x > prune2:
+                    cell = gx + nx * (gy + ny * gz)
+                    for s in range(cell_start[cell], cell_start[cell + 1]):
+                        j = cell_items[s]
+                        if skip_diag and j == i:
                             continue
-                        cell = gx + nx * (gy + ny * gz)
-                        for s in range(cell_start[cell], cell_start[cell + 1]):
-                            j = cell_items[s]
-                            if skip_diag and j == i:
-                                continue
-                            dx = post_pos[j, 0] - px
-                            dy = post_pos[j, 1] - py
-                            dz = post_pos[j, 2] - pz
-                            d2 = dx * dx + dy * dy + dz * dz
-                            if d2 > r_near2:
-                                continue
-                            if uniform(states, b) < c * np.exp(-d2 * inv_lam2):
-                                if write:
-                                    indices[pos + cnt] = j
-                                cnt += 1
-            if far:
-                jf = -1.0
-                while True:
-                    jf += 1.0 + _geometric_step(states, b, inv_log_q)
-                    if jf >= n_post:
-                        break
-                    j = np.int64(jf)
-                    if skip_diag and j == i:
-                        continue
-                    dx = post_pos[j, 0] - px
-                    dy = post_pos[j, 1] - py
-                    dz = post_pos[j, 2] - pz
-                    d2 = dx * dx + dy * dy + dz * dz
-                    if d2 <= r_near2 or d2 > cutoff2:
-                        continue  # near pairs were already decided above; beyond the cutoff never connects
-                    if uniform(states, b) * q_far < c * np.exp(-d2 * inv_lam2):
-                        if write:
-                            indices[pos + cnt] = j
-                        cnt += 1
-            if write:
-                if cnt > 1:
-                    indices[pos:pos + cnt].sort()
-            else:
-                counts[i] = cnt
+                        dx = post_pos[j, 0] - px
+                        dy = post_pos[j, 1] - py
+                        dz = post_pos[j, 2] - pz
+                        d2 = dx * dx + dy * dy + dz * dz
+                        if d2 > r_near2:
+                            continue
+                        if uniform(states, b) < c * np.exp(-d2 * inv_lam2):
+                            if write:
+                                indices[pos + cnt] = j
+                            cnt += 1
+        if far:
+            jf = -1.0
+            while True:
+                jf += 1.0 + _geometric_step(states, b, inv_log_q)
+                if jf >= n_post:
+                    break
+                j = np.int64(jf)
+                if skip_diag and j == i:
+                    continue
+                dx = post_pos[j, 0] - px
+                dy = post_pos[j, 1] - py
+                dz = post_pos[j, 2] - pz
+                d2 = dx * dx + dy * dy + dz * dz
+                if d2 <= r_near2 or d2 > cutoff2:
+                    continue  # near pairs were already decided above; beyond the cutoff never connects
+                if uniform(states, b) * q_far < c * np.exp(-d2 * inv_lam2):
+                    if write:
+                        indices[pos + cnt] = j
+                    cnt += 1
+        if write:
+            if cnt > 1:
+                indices[pos:pos + cnt].sort()
+        else:
+            counts[i] = cnt
+
+
+@njit(cache=True, parallel=True)
+def distance_par(pre_pos, post_pos, near, pre_cell, origin, side, reach, ncell, cell_start, cell_items, c, inv_lam2,
+                 r_near2, prune2, cutoff2, far, q_far, inv_log_q, skip_diag, block, states, write, counts, indptr,
+                 indices):
+    for b in prange(states.shape[0]):
+        distance_block(b, pre_pos, post_pos, near, pre_cell, origin, side, reach, ncell, cell_start, cell_items, c,
+                       inv_lam2, r_near2, prune2, cutoff2, far, q_far, inv_log_q, skip_diag, block, states, write,
+                       counts, indptr, indices)
+
+
+@njit(cache=True)
+def distance_ser(pre_pos, post_pos, near, pre_cell, origin, side, reach, ncell, cell_start, cell_items, c, inv_lam2,
+                 r_near2, prune2, cutoff2, far, q_far, inv_log_q, skip_diag, block, states, write, counts, indptr,
+                 indices):
+    for b in range(states.shape[0]):
+        distance_block(b, pre_pos, post_pos, near, pre_cell, origin, side, reach, ncell, cell_start, cell_items, c,
+                       inv_lam2, r_near2, prune2, cutoff2, far, q_far, inv_log_q, skip_diag, block, states, write,
+                       counts, indptr, indices)

@@ -61,6 +61,9 @@ class Sink(Protocol):
 
     def finish(self, summary: dict[str, Any]) -> Any: ...
 
+    def abort(self) -> None:
+        """The run failed: release resources and leave nothing half-written behind."""
+
 
 @dataclass
 class Recording:
@@ -137,6 +140,9 @@ class MemorySink:
 
     def states(self, population: str, variable: str, values: np.ndarray) -> None:
         self._states[population][variable].append(values)
+
+    def abort(self) -> None:
+        self.info = None
 
     def finish(self, summary: dict[str, Any]) -> Recording:
         info = self.info

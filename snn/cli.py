@@ -1,0 +1,133 @@
+"""The ``snn`` command: ``snn run``, ``snn info``, ``snn plot``.
+
+Bad input ends with one line on stderr (``error: <key path> = <value>: <constraint>``) and exit code 2,
+and leaves no output file behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from snn.errors import ConfigError
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="snn", description="Spiking-network simulator (numba), validated against Brian2.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="build a network from a TOML config, run it, write an HDF5 recording")
+    run.add_argument("config", type=Path)
+    run.add_argument("--out", type=Path, default=None, help="HDF5 file (default: <config stem>.h5)")
+    run.add_argument("--seed", type=int, default=None, help="overrides simulation.seed")
+    run.add_argument("--trials", type=int, default=None, help="overrides simulation.trials")
+    run.add_argument("--duration", type=float, default=None, help="seconds; overrides simulation.duration")
+    run.add_argument("--no-progress", action="store_true")
+    run.set_defaults(func=_cmd_run)
+
+    info = sub.add_parser("info", help="summarise a recording: populations, spike counts, rates")
+    info.add_argument("recording", type=Path)
+    info.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    info.set_defaults(func=_cmd_info)
+
+    plot = sub.add_parser("plot", help="raster plot with a population-rate histogram")
+    plot.add_argument("recording", type=Path)
+    plot.add_argument("--raster", type=Path, required=True, help="output image (PNG)")
+    plot.add_argument("--trial", type=int, default=0)
+    plot.add_argument("--bin", type=float, default=5e-3, help="histogram bin in seconds")
+    plot.set_defaults(func=_cmd_plot)
+    return p
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from snn.engine import Simulator
+    from snn.io.config import load_config
+    from snn.io.hdf5 import HDF5Sink
+
+    net, settings = load_config(args.config, seed=args.seed, trials=args.trials, duration=args.duration)
+    out = args.out if args.out is not None else Path(args.config.stem + ".h5")
+    sink = HDF5Sink(out)  # checks the output path before any work
+    sim = Simulator(net, dtype=settings.dtype)
+    print(f"{net.name}: {sum(p.size for p in net.populations)} neurons, {net.n_synapses} synapses, "
+          f"{settings.trials} trial(s), {settings.duration:g} s at dt = {net.dt:g} s", file=sys.stderr)
+    path = sim.run(settings.duration, trials=settings.trials, seed=settings.seed, sink=sink,
+                   progress=not args.no_progress)
+    from snn.io.hdf5 import load_recording
+
+    rec = load_recording(path)
+    print(f"wrote {path}: {rec.n_spikes} spikes, loop {rec.timings['loop_s']:.3f} s "
+          f"(compile {rec.timings['compile_s']:.2f} s, build {rec.timings['build_s']:.2f} s)", file=sys.stderr)
+    return 0
+
+
+def _summary(path: Path) -> dict[str, Any]:
+    from snn.io.hdf5 import load_recording
+
+    rec = load_recording(path)
+    pops = {}
+    for name, size in rec.sizes.items():
+        counts = rec.spike_counts.get(name, np.zeros(rec.trials, np.int64))
+        pops[name] = {
+            "kind": "neurons" if name in rec.neuron_populations else "input",
+            "size": size,
+            "spikes": int(counts.sum()),
+            "rate_hz_mean": float(counts.mean() / (size * rec.duration)) if rec.duration else 0.0,
+            "recorded": sorted(k for k, d in (("spikes", rec.spikes), ("rates", rec.rates), ("states", rec.states))
+                               if name in d),
+        }
+    meta = rec.metadata
+    return {"file": str(path), "network": meta.get("network", {}).get("name"), "dt_s": rec.dt,
+            "duration_s": rec.duration, "trials": rec.trials, "seed": meta.get("seed"), "dtype": meta.get("dtype"),
+            "snn_version": meta.get("snn_version"), "synaptic_events": int(rec.synaptic_events.sum()),
+            "timings": rec.timings, "populations": pops}
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    s = _summary(args.recording)
+    if args.json:
+        print(json.dumps(s, indent=2))
+        return 0
+    print(f"{s['file']}: network {s['network']!r}, {s['duration_s']:g} s at dt {s['dt_s']:g} s, "
+          f"{s['trials']} trial(s), seed {s['seed']}, {s['dtype']}, snn {s['snn_version']}")
+    print(f"{'population':<16}{'kind':<9}{'size':>9}{'spikes':>12}{'rate (Hz)':>11}  recorded")
+    for name, p in s["populations"].items():
+        print(f"{name:<16}{p['kind']:<9}{p['size']:>9}{p['spikes']:>12}{p['rate_hz_mean']:>11.3f}  "
+              f"{', '.join(p['recorded']) or '-'}")
+    t = s["timings"]
+    print(f"synaptic events {s['synaptic_events']}; loop {t.get('loop_s', 0):.3f} s, "
+          f"compile {t.get('compile_s', 0):.2f} s, build {t.get('build_s', 0):.2f} s")
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from snn.io.hdf5 import load_recording
+    from snn.io.plot import raster
+
+    rec = load_recording(args.recording)
+    path = raster(rec, args.raster, trial=args.trial, bin_s=args.bin)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,393 @@
+"""TOML configs → :class:`~snn.model.Network` plus run settings. Every mistake is one ConfigError line.
+
+Schema (times in seconds, potentials in mV, rates in Hz; see ``configs/cuba.toml``)::
+
+    [simulation]   dt, duration, seed, trials, dtype ("float32"|"float64"), max_delay_steps
+    [populations.NAME]
+        model = "lif" | "adaptive_lif" | "if" | "li" | "izhikevich"
+        size = N
+        params = { tau_m = 0.02, c = "-65 + 15 * r**2", ... }   # number, list, distribution or expression
+        random = { r = { uniform = [0, 1] } }                    # per-neuron random variables for expressions
+        initial = { v = { uniform = [-60, -50] } }
+    [inputs.NAME]   kind = "poisson" (size, rate) | "spike_times" (size, times, indices)
+    [[projections]] pre, post, target ("exc"|"inh"|"delta"), weight, delay (seconds), connect = { rule = ..., ... }
+    [[currents]]    population, mean, std              # Gaussian current, resampled every step
+    [monitors]      spikes = [...], rates = [...], [[monitors.state]] population, variables, indices, every
+
+A value can be a number, a list (one per neuron / synapse), ``{ uniform = [lo, hi] }``, ``{ normal = [mean,
+std] }`` or, for neuron parameters, an arithmetic expression string over the population's ``random`` variables.
+All randomness of the build comes from ``simulation.seed``.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from snn import connect
+from snn.errors import ConfigError
+from snn.model import (
+    MODELS,
+    Network,
+    NoiseCurrent,
+    Normal,
+    PoissonInput,
+    Population,
+    Projection,
+    RateMonitor,
+    SpikeMonitor,
+    SpikeTimesInput,
+    StateMonitor,
+    Uniform,
+)
+from snn.model.network import TARGETS
+from snn.model.neurons import model_from_dict
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How to run a config: duration (s), trials, seed, dtype."""
+
+    duration: float
+    trials: int
+    seed: int
+    dtype: str
+
+
+_SIMULATION_KEYS = {"dt", "duration", "seed", "trials", "dtype", "max_delay_steps", "name"}
+_POPULATION_KEYS = {"model", "size", "params", "random", "initial"}
+_PROJECTION_KEYS = {"pre", "post", "target", "weight", "delay", "connect", "name"}
+_INPUT_KEYS = {"poisson": {"kind", "size", "rate"}, "spike_times": {"kind", "size", "times", "indices"}}
+_CONNECT_KEYS = {
+    "fixed_probability": {"rule", "p", "autapses"},
+    "fixed_indegree": {"rule", "k", "autapses"},
+    "fixed_outdegree": {"rule", "k", "autapses"},
+    "one_to_one": {"rule"},
+    "all_to_all": {"rule", "autapses"},
+    "pairs": {"rule", "pre", "post"},
+    "distance": {"rule", "c", "lam", "pre_grid", "post_grid", "spacing", "cutoff", "autapses"},
+}
+
+
+def load_config(path: str | Path, seed: int | None = None, trials: int | None = None,
+                duration: float | None = None) -> tuple[Network, RunSettings]:
+    """Read a TOML file into a network and run settings; command-line overrides win over the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError("config", str(path), "file does not exist")
+    try:
+        data = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", str(path), f"is not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError("config", str(path), "is not a UTF-8 text file") from None
+    return build_config(data, seed=seed, trials=trials, duration=duration, name=p.stem)
+
+
+def build_config(data: dict[str, Any], seed: int | None = None, trials: int | None = None,
+                 duration: float | None = None, name: str = "network") -> tuple[Network, RunSettings]:
+    """Build from an already parsed mapping (the TOML document)."""
+    _check_keys(data, {"simulation", "populations", "inputs", "projections", "currents", "monitors"}, "")
+    sim = _table(data.get("simulation", {}), "simulation")
+    _check_keys(sim, _SIMULATION_KEYS, "simulation")
+    settings = RunSettings(
+        duration=_number(sim.get("duration", 1.0) if duration is None else duration, "simulation.duration", 0.0),
+        trials=_integer(sim.get("trials", 1) if trials is None else trials, "simulation.trials", 1),
+        seed=_integer(sim.get("seed", 0) if seed is None else seed, "simulation.seed", 0),
+        dtype=_choice(sim.get("dtype", "float32"), "simulation.dtype", ("float32", "float64")),
+    )
+    dt = _number(sim.get("dt", 1e-4), "simulation.dt", 0.0)
+    root = np.random.SeedSequence([settings.seed, 0x5EED])
+    populations = [_population(pname, spec, _child(root, 1, k))
+                   for k, (pname, spec) in enumerate(_table(data.get("populations", {}), "populations").items())]
+    if not populations:
+        raise ConfigError("populations", {}, "at least one population is required")
+    inputs = [_input(iname, spec, dt) for iname, spec in _table(data.get("inputs", {}), "inputs").items()]
+    sizes = {p.name: p.size for p in populations} | {s.name: s.size for s in inputs}
+    projections = [_projection(k, spec, sizes, dt, _child(root, 2, k))
+                   for k, spec in enumerate(_array_of_tables(data.get("projections", []), "projections"))]
+    currents = [_current(k, spec) for k, spec in enumerate(_array_of_tables(data.get("currents", []), "currents"))]
+    monitors = _monitors(_table(data.get("monitors", {}), "monitors"))
+    max_delay = _integer(sim.get("max_delay_steps", 1024), "simulation.max_delay_steps", 0)
+    net = Network(dt=dt, populations=populations, projections=projections, inputs=inputs, currents=currents,
+                  monitors=monitors, max_delay_steps=max_delay, name=str(sim.get("name", name)),
+                  metadata={"config": _jsonable(data)})
+    return net, settings
+
+
+# --- sections -------------------------------------------------------------------------------------------
+
+
+def _population(name: str, spec: Any, seq: np.random.SeedSequence) -> Population:
+    path = f"populations.{name}"
+    spec = _table(spec, path)
+    _check_keys(spec, _POPULATION_KEYS, path)
+    if "model" not in spec:
+        raise ConfigError(f"{path}.model", None, f"is required; choose one of {sorted(MODELS)}")
+    if not isinstance(spec["model"], str):
+        raise ConfigError(f"{path}.model", spec["model"], f"must be one of {sorted(MODELS)}")
+    size = _integer(spec.get("size"), f"{path}.size", 1)
+    rng = np.random.default_rng(seq)
+    variables = {var: _distribution(value, size, rng, f"{path}.random.{var}", allow_scalar=False)
+                 for var, value in _table(spec.get("random", {}), f"{path}.random").items()}
+    params: dict[str, Any] = {}
+    for key, value in _table(spec.get("params", {}), f"{path}.params").items():
+        if key == "reset":
+            params[key] = value
+        elif isinstance(value, str):
+            params[key] = _expression(value, variables, size, f"{path}.params.{key}")
+        else:
+            params[key] = _distribution(value, size, rng, f"{path}.params.{key}")
+    model = model_from_dict(spec["model"], params, path)
+    initial: dict[str, Any] = {}
+    for var, value in _table(spec.get("initial", {}), f"{path}.initial").items():
+        key = f"{path}.initial.{var}"
+        if isinstance(value, dict):
+            kind, args = _dist_spec(value, key)
+            initial[var] = Uniform(*args) if kind == "uniform" else Normal(*args)
+        elif isinstance(value, str):
+            initial[var] = _expression(value, variables, size, key)
+        else:
+            initial[var] = _distribution(value, size, rng, key)
+    return Population(name, size, model, initial)
+
+
+def _input(name: str, spec: Any, dt: float) -> PoissonInput | SpikeTimesInput:
+    path = f"inputs.{name}"
+    spec = _table(spec, path)
+    kind = _choice(spec.get("kind"), f"{path}.kind", tuple(_INPUT_KEYS))
+    _check_keys(spec, _INPUT_KEYS[kind], path)
+    size = _integer(spec.get("size"), f"{path}.size", 1)
+    if kind == "poisson":
+        return PoissonInput(name, size, _numbers(spec.get("rate", 0.0), f"{path}.rate"))
+    return SpikeTimesInput(name, size, times=_numbers(spec.get("times", []), f"{path}.times"),
+                           indices=_numbers(spec.get("indices", []), f"{path}.indices"))
+
+
+def _projection(k: int, spec: dict[str, Any], sizes: dict[str, int], dt: float,
+                seq: np.random.SeedSequence) -> Projection:
+    label = spec.get("name") or f"{spec.get('pre', '?')}->{spec.get('post', '?')}"
+    path = f"projections[{k}]({label})"
+    _check_keys(spec, _PROJECTION_KEYS, path)
+    for end in ("pre", "post"):
+        if spec.get(end) not in sizes:
+            raise ConfigError(f"{path}.{end}", spec.get(end), f"unknown population or input; known: {sorted(sizes)}")
+    target = _choice(spec.get("target", "exc"), f"{path}.target", TARGETS)
+    n_pre, n_post = sizes[spec["pre"]], sizes[spec["post"]]
+    conn_seed, draw_seed = (int(s.generate_state(1)[0]) for s in seq.spawn(2))
+    conn = _connect(_table(spec.get("connect", {"rule": "all_to_all"}), f"{path}.connect"), n_pre, n_post,
+                    conn_seed, f"{path}.connect")
+    rng = np.random.default_rng(draw_seed)
+    weights = _distribution(spec.get("weight", 1.0), conn.nnz, rng, f"{path}.weight", dtype=np.float32)
+    delay_s = _distribution(spec.get("delay", 0.0), conn.nnz, rng, f"{path}.delay")
+    if np.any(np.asarray(delay_s) < 0):
+        raise ConfigError(f"{path}.delay", spec.get("delay"), "must be >= 0 (seconds)")
+    delays = np.rint(np.asarray(delay_s) / dt).astype(np.int64)  # Brian2 also rounds delays to whole steps
+    if delays.ndim == 0:
+        delays = int(delays)
+    return Projection(spec["pre"], spec["post"], conn, weights=weights, delays=delays, target=target,
+                      name=str(spec.get("name", "")))
+
+
+def _connect(spec: dict[str, Any], n_pre: int, n_post: int, seed: int, path: str) -> Any:
+    rule = _choice(spec.get("rule"), f"{path}.rule", tuple(_CONNECT_KEYS))
+    _check_keys(spec, _CONNECT_KEYS[rule], path)
+    autapses = spec.get("autapses", True)
+    if not isinstance(autapses, bool):
+        raise ConfigError(f"{path}.autapses", autapses, "must be true or false")
+    try:
+        if rule == "fixed_probability":
+            return connect.fixed_probability(n_pre, n_post, spec.get("p"), seed=seed, allow_autapses=autapses)
+        if rule == "fixed_indegree":
+            return connect.fixed_indegree(n_pre, n_post, spec.get("k"), seed=seed, allow_autapses=autapses)
+        if rule == "fixed_outdegree":
+            return connect.fixed_outdegree(n_pre, n_post, spec.get("k"), seed=seed, allow_autapses=autapses)
+        if rule == "one_to_one":
+            if n_pre != n_post:
+                raise ConfigError(f"{path}.rule", rule, f"needs equal sizes, got {n_pre} and {n_post}")
+            return connect.one_to_one(n_pre)
+        if rule == "all_to_all":
+            return connect.all_to_all(n_pre, n_post, allow_autapses=autapses)
+        if rule == "pairs":
+            conn, _ = connect.from_pairs(spec.get("pre", []), spec.get("post", []), n_pre, n_post)
+            return conn
+        spacing = spec.get("spacing", 1.0)
+        pre = connect.grid_positions(spec.get("pre_grid", [n_pre, 1, 1]), spacing)
+        post = connect.grid_positions(spec.get("post_grid", [n_post, 1, 1]), spacing)
+        if pre.shape[0] != n_pre or post.shape[0] != n_post:
+            raise ConfigError(f"{path}.pre_grid", spec.get("pre_grid"),
+                              f"grids must hold the population sizes ({n_pre}, {n_post})")
+        return connect.distance_dependent(pre, post, spec.get("c"), spec.get("lam"), seed=seed,
+                                          allow_autapses=spec.get("autapses", False), cutoff=spec.get("cutoff"))
+    except ConfigError as exc:
+        if exc.path.startswith(path):
+            raise
+        raise ConfigError(f"{path}.{exc.path}", exc.value, exc.constraint) from None
+
+
+def _current(k: int, spec: dict[str, Any]) -> NoiseCurrent:
+    path = f"currents[{k}]"
+    _check_keys(spec, {"population", "mean", "std"}, path)
+    return NoiseCurrent(population=str(spec.get("population")), mean=_numbers(spec.get("mean", 0.0), f"{path}.mean"),
+                        std=_numbers(spec.get("std", 1.0), f"{path}.std"))
+
+
+def _monitors(spec: dict[str, Any]) -> list[Any]:
+    _check_keys(spec, {"spikes", "rates", "state"}, "monitors")
+    out: list[Any] = []
+    for pop in _names(spec.get("spikes", []), "monitors.spikes"):
+        out.append(SpikeMonitor(pop))
+    for pop in _names(spec.get("rates", []), "monitors.rates"):
+        out.append(RateMonitor(pop))
+    for k, st in enumerate(_array_of_tables(spec.get("state", []), "monitors.state")):
+        path = f"monitors.state[{k}]"
+        _check_keys(st, {"population", "variables", "indices", "every"}, path)
+        indices = st.get("indices")
+        variables = tuple(_names(st.get("variables", ["v"]), f"{path}.variables"))
+        out.append(StateMonitor(str(st.get("population")), variables,
+                                indices=None if indices is None else _numbers(indices, f"{path}.indices"),
+                                every=_integer(st.get("every", 1), f"{path}.every", 1)))
+    return out
+
+
+# --- values ---------------------------------------------------------------------------------------------
+
+
+def _child(root: np.random.SeedSequence, kind: int, k: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(root.entropy, spawn_key=(kind, k))
+
+
+def _dist_spec(value: dict[str, Any], path: str) -> tuple[str, tuple[float, float]]:
+    if len(value) != 1 or next(iter(value)) not in ("uniform", "normal"):
+        raise ConfigError(path, value, "a distribution must be { uniform = [low, high] } or { normal = [mean, std] }")
+    kind, args = next(iter(value.items()))
+    if not isinstance(args, list) or len(args) != 2 or not all(_is_number(a) for a in args):
+        raise ConfigError(f"{path}.{kind}", args, "must be a list of two numbers")
+    lo, hi = float(args[0]), float(args[1])
+    if kind == "uniform" and not lo <= hi:
+        raise ConfigError(f"{path}.uniform", args, "must have low <= high")
+    if kind == "normal" and hi < 0:
+        raise ConfigError(f"{path}.normal", args, "std must be >= 0")
+    return kind, (lo, hi)
+
+
+def _distribution(value: Any, n: int, rng: np.random.Generator, path: str, allow_scalar: bool = True,
+                  dtype: type = np.float64) -> Any:
+    """A number (kept scalar), a list of n numbers, or a distribution drawn n times."""
+    if isinstance(value, dict):
+        kind, (a, b) = _dist_spec(value, path)
+        draw = rng.uniform(a, b, n) if kind == "uniform" else rng.normal(a, b, n)
+        return draw.astype(dtype)
+    if isinstance(value, list):
+        arr = _numbers(value, path)
+        if arr.shape != (n,):
+            raise ConfigError(path, value, f"a list must hold exactly {n} numbers")
+        return arr.astype(dtype)
+    if _is_number(value):
+        return float(value) if allow_scalar else np.full(n, float(value))
+    raise ConfigError(path, value, "must be a number, a list of numbers or { uniform | normal = [a, b] }")
+
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+        ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+
+def _expression(text: str, variables: dict[str, np.ndarray], n: int, path: str) -> np.ndarray:
+    """Evaluate arithmetic (+ - * / ** and parentheses) over numbers and the population's random variables."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        raise ConfigError(path, text, "is not a valid arithmetic expression") from None
+
+    def ev(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and _is_number(node.value):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id not in variables:
+                raise ConfigError(path, text, f"unknown variable {node.id!r}; declare it under random "
+                                              f"(known: {sorted(variables)})")
+            return variables[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.operand))
+        raise ConfigError(path, text, "may only use numbers, random variables, + - * / ** and parentheses")
+
+    with np.errstate(all="ignore"):
+        value = np.broadcast_to(np.asarray(ev(tree), dtype=np.float64), (n,)).copy()
+    if not np.all(np.isfinite(value)):
+        raise ConfigError(path, text, "evaluates to a non-finite value")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _numbers(value: Any, path: str) -> Any:
+    if _is_number(value):
+        return float(value)
+    if isinstance(value, list) and all(_is_number(v) for v in value):
+        return np.asarray(value, dtype=np.float64)
+    raise ConfigError(path, value, "must be a number or a list of numbers")
+
+
+def _number(value: Any, path: str, minimum: float) -> float:
+    if not _is_number(value) or not np.isfinite(value) or value < minimum:
+        raise ConfigError(path, value, f"must be a finite number >= {minimum:g}")
+    return float(value)
+
+
+def _integer(value: Any, path: str, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(path, value, f"must be an integer >= {minimum}")
+    return value
+
+
+def _choice(value: Any, path: str, options: tuple[str, ...]) -> str:
+    if value not in options:
+        raise ConfigError(path, value, f"must be one of {list(options)}")
+    return value
+
+
+def _names(value: Any, path: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(path, value, "must be a list of names")
+    return value
+
+
+def _table(value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(path or "config", value, "must be a table")
+    return value
+
+
+def _array_of_tables(value: Any, path: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(path, value, "must be an array of tables ([[...]])")
+    return value
+
+
+def _check_keys(spec: dict[str, Any], allowed: set[str], path: str) -> None:
+    for key in spec:
+        if key not in allowed:
+            where = f"{path}.{key}" if path else key
+            raise ConfigError(where, spec[key], f"unknown key; allowed: {sorted(allowed)}")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

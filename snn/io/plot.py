@@ -1,0 +1,59 @@
+"""Figures of recordings: spike raster with a population-rate histogram underneath."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from snn.engine.recording import Recording
+from snn.errors import ConfigError
+from snn.io.atomic import commit, discard, temporary_path
+
+
+def raster(rec: Recording, path: str | os.PathLike[str], trial: int = 0, bin_s: float = 5e-3,
+           max_neurons: int = 2000) -> Path:
+    """Write a raster (neurons stacked by population) and the rate histogram (Hz, ``bin_s`` bins) to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not rec.spikes:
+        raise ConfigError("recording.spikes", list(rec.spikes), "has no spike monitor to plot")
+    if not 0 <= trial < rec.trials:
+        raise ConfigError("trial", trial, f"must be in [0, {rec.trials})")
+    fig, (ax_r, ax_h) = plt.subplots(2, 1, figsize=(10, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    offset = 0
+    bins = np.arange(0.0, rec.duration + bin_s, bin_s)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, pop in enumerate(rec.spikes):
+        neuron, t = rec.spike_times(pop, trial)
+        size = rec.sizes[pop]
+        shown = min(size, max_neurons)
+        keep = neuron < shown
+        color = colors[k % len(colors)]
+        ax_r.scatter(t[keep], neuron[keep] + offset, s=1.0, marker="|", color=color, label=pop)
+        counts, _ = np.histogram(t, bins=bins)
+        ax_h.plot(bins[:-1] + bin_s / 2, counts / (size * bin_s), color=color, label=pop)
+        offset += shown
+    ax_r.set_ylabel("neuron")
+    ax_r.set_ylim(-0.5, offset - 0.5)
+    ax_r.legend(loc="upper right", markerscale=8)
+    ax_r.set_title(f"{rec.metadata.get('network', {}).get('name', '')} · trial {trial}")
+    ax_h.set_xlabel("time (s)")
+    ax_h.set_ylabel("rate (Hz)")
+    ax_h.set_xlim(0, rec.duration)
+    fig.tight_layout()
+    target = Path(path)
+    tmp = temporary_path(target)
+    try:
+        fig.savefig(tmp, dpi=120, format=target.suffix.lstrip(".") or "png")
+        commit(tmp, target)
+    except BaseException:
+        discard(tmp)
+        raise
+    finally:
+        plt.close(fig)
+    return target
