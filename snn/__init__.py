@@ -11,6 +11,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.1.0.dev0"
 
+from snn import connect  # noqa: E402
 from snn.engine import Recording, Simulator, simulate  # noqa: E402
 
-__all__ = ["Recording", "Simulator", "__version__", "simulate"]
+__all__ = ["Recording", "Simulator", "__version__", "connect", "simulate"]

@@ -493,6 +493,7 @@ BAD_CALLS = [
     ("post", lambda: from_pairs([0, 1], [0, -1], 2, 2)),
     ("pre", lambda: from_pairs([0.5, 1], [0, 1], 2, 2)),
     ("pre", lambda: from_pairs([[0, 1]], [[0, 1]], 2, 2)),
+    ("pre", lambda: from_pairs([[0, 1], [0]], [0, 1], 2, 2)),
     ("n_pre", lambda: from_pairs([0], [0], -1, 2)),
     ("matrix", lambda: from_dense(np.ones(3))),
     ("matrix", lambda: from_dense([[1.0, np.nan]])),

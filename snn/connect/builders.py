@@ -117,7 +117,10 @@ def _indptr_from_counts(counts: np.ndarray) -> np.ndarray:
 
 
 def _int_vector(name: str, values: object) -> np.ndarray:
-    arr = np.asarray(values)
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError) as exc:  # e.g. ragged nested lists
+        raise ConfigError(name, values, "must be a 1-D array of integers") from exc
     if arr.ndim != 1:
         raise ConfigError(name, values, "must be a 1-D array of integers")
     if arr.size == 0:
@@ -411,7 +414,7 @@ def _distance_impl(pre: np.ndarray, post: np.ndarray, c: float, lam: float, cut:
     n_pre, n_post = pre.shape[0], post.shape[0]
     if c == 0.0 or n_pre == 0 or n_post == 0:
         return Connectivity(n_pre, n_post, np.zeros(n_pre + 1, dtype=np.int64), np.zeros(0, dtype=np.int32))
-    inv_lam2 = 1.0 / (lam * lam * 1.1)
+    inv_lam2 = 1.0 / (lam * lam)
     r_near = min(cut, _NEAR_RADIUS_LAMBDAS * lam)
     q_near = c * math.exp(-(r_near * r_near) * inv_lam2)
     # Thinning beyond r_near covers r_near < d <= cutoff; pointless when the cutoff is r_near or q underflows.

@@ -6,13 +6,12 @@ last ``D = max_delay + 1`` steps of emitted spikes (a history ring of spike list
 summed inputs, so each postsynaptic variable receives its inputs one by one in exactly the order Brian2's
 ``SpikeQueue`` applies them (earlier emission first, then presynaptic index, then synapse order):
 float64 runs are bit-identical, and no per-neuron buffer pass is needed.
-Rows with per-synapse delays are stored sorted by delay, so the synapses due from one spike are a
-contiguous run found by binary search.
+Rows with per-synapse delays are stored sorted by delay, so the synapses due from one spike at each step
+are the next contiguous run of its row; a cursor per (projection, listed spike) keeps the position.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from snn.engine.kernels.layout import CH_EXC, CH_INH
@@ -49,17 +48,30 @@ def deliver_rows(t, spikes, f0, f1, pre0, indptr, indices, weights, channel, pos
 
 
 @njit(cache=True)
-def deliver_delay(t, d, spikes, f0, f1, pre0, indptr, indices, weights, delays, channel, post0, reset_value,
-                  ie, ii, v, ls):
-    """Deliver, for spikes emitted d steps ago, only the synapses whose delay is d (rows sorted by delay)."""
+def deliver_delayed(t, b, p, max_delay, hist, hist_ptr, cursor, col, pre0, indptr, indices, weights, delays,
+                    channel, post0, reset_value, ie, ii, v, ls):
+    """Per-synapse delays: for every spike of the last ``max_delay`` steps (earliest emission first, then
+    presynaptic index, as Brian2's SpikeQueue), deliver the synapses whose delay has just elapsed.
+
+    Rows are sorted by delay, and the delay a spike reaches grows by one per step, so ``cursor[b, slot, col + f]``
+    (the next undelivered synapse of the f-th spike listed in that slot) only moves forward: each visit costs
+    O(1) plus the synapses it delivers. A new spike (d == 0) starts at its row's beginning.
+    """
+    n_slots = hist.shape[1]
     events = 0
-    for f in range(f0, f1):
-        i = spikes[f] - pre0
-        s0 = indptr[i]
-        s1 = indptr[i + 1]
-        row = delays[s0:s1]
-        lo = s0 + np.searchsorted(row, d, side="left")
-        hi = s0 + np.searchsorted(row, d, side="right")
-        events += hi - lo
-        _apply(lo, hi, indices, weights, channel, post0, t, reset_value, ie, ii, v, ls)
+    for d in range(max_delay, -1, -1):
+        src = (t - d) % n_slots
+        f0 = hist_ptr[b, src, p]
+        f1 = hist_ptr[b, src, p + 1]
+        for f in range(f0, f1):
+            i = hist[b, src, f] - pre0
+            stop = indptr[i + 1]
+            s = indptr[i] if d == 0 else cursor[b, src, col + f]
+            lo = s
+            while s < stop and delays[s] == d:
+                s += 1
+            cursor[b, src, col + f] = s
+            if s > lo:
+                events += s - lo
+                _apply(lo, s, indices, weights, channel, post0, t, reset_value, ie, ii, v, ls)
     return events

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from snn.engine.kernels.delivery import deliver_delay, deliver_rows
+from snn.engine.kernels.delivery import deliver_delayed, deliver_rows
 from snn.engine.kernels.layout import F_RECORD, KIND_IZHIKEVICH, KIND_LINEAR, KIND_POISSON
 from snn.engine.kernels.neurons import update_izhikevich, update_linear
 from snn.engine.kernels.sources import poisson_step, spike_times_step
@@ -35,6 +35,89 @@ def _read_var(code, g, v, ie, ii, aux):
     return aux[g]
 
 
+@njit(cache=True)
+def trial_steps(
+    b,
+    t_at, t_chunk0, t_stop,
+    p_start, p_kind, p_flags, p_coff, p_clen, p_src, coef,
+    v, ie, ii, aux, ls, reset_value,
+    hist, hist_ptr,
+    q_pre, q_indptr, q_indices, q_weights, q_delays, q_const_delay, q_max_delay, q_channel, q_pre0, q_post0,
+    q_cursor_col, cursor,
+    prob, st_ptr, st_idx,
+    nmean, nstd, rng,
+    spk_step, spk_idx, spk_n, spk_reserve,
+    mon_var, mon_g, mon_every, mon_out,
+    rate_out, events,
+):
+    """Advance trial ``b`` from ``t_at[b]`` to ``t_stop`` (or until its spike buffer is nearly full)."""
+    n_pops = p_kind.shape[0]
+    n_proj = q_pre.shape[0]
+    n_slots = hist.shape[1]
+    vb = v[b]
+    ieb = ie[b]
+    iib = ii[b]
+    auxb = aux[b]
+    lsb = ls[b]
+    t = t_at[b]
+    n_events = 0
+    while t < t_stop:
+        if spk_n[b] + spk_reserve > spk_step.shape[1]:
+            break
+        for k in range(mon_var.shape[0]):
+            if t % mon_every[k] == 0:
+                mon_out[b, t - t_chunk0, k] = _read_var(mon_var[k], mon_g[k], vb, ieb, iib, auxb)
+        slot = t % n_slots
+        fired = hist[b, slot]
+        fptr = hist_ptr[b, slot]
+        nf = 0
+        for p in range(n_pops):
+            fptr[p] = nf
+            kind = p_kind[p]
+            g0 = p_start[p]
+            n = p_start[p + 1] - g0
+            fl = p_flags[p]
+            if kind == KIND_LINEAR:
+                nf = update_linear(t, b, g0, n, fl, coef, p_coff[p], p_clen[p], vb, ieb, iib, auxb, lsb,
+                                   nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n)
+            elif kind == KIND_IZHIKEVICH:
+                nf = update_izhikevich(t, b, g0, n, fl, coef, p_coff[p], p_clen[p], vb, ieb, iib, auxb, lsb,
+                                       nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n)
+            else:
+                if kind == KIND_POISSON:
+                    nf = poisson_step(b, g0, n, prob, p_src[p], rng, fired, nf)
+                else:
+                    nf = spike_times_step(t, b, g0, st_ptr[p_src[p]], st_idx[p_src[p]], fired, nf)
+                if fl & F_RECORD:
+                    m = spk_n[b]
+                    for f in range(fptr[p], nf):
+                        spk_step[b, m] = t
+                        spk_idx[b, m] = fired[f]
+                        m += 1
+                    spk_n[b] = m
+            rate_out[b, t - t_chunk0, p] = nf - fptr[p]
+        fptr[n_pops] = nf
+        for q in range(n_proj):
+            p = q_pre[q]
+            w = q_weights[q]
+            wrow = w[b] if w.shape[0] > 1 else w[0]
+            d_const = q_const_delay[q]
+            if d_const >= 0:
+                src = (t - d_const) % n_slots
+                f0 = hist_ptr[b, src, p]
+                f1 = hist_ptr[b, src, p + 1]
+                if f1 > f0:
+                    n_events += deliver_rows(t, hist[b, src], f0, f1, q_pre0[q], q_indptr[q], q_indices[q], wrow,
+                                             q_channel[q], q_post0[q], reset_value, ieb, iib, vb, lsb)
+            else:
+                n_events += deliver_delayed(t, b, p, q_max_delay[q], hist, hist_ptr, cursor, q_cursor_col[q], q_pre0[q],
+                                            q_indptr[q], q_indices[q], wrow, q_delays[q], q_channel[q],
+                                            q_post0[q], reset_value, ieb, iib, vb, lsb)
+        t += 1
+    events[b] += n_events
+    t_at[b] = t
+
+
 @njit(cache=True, parallel=True)
 def run_chunk(
     t_at, t_chunk0, t_stop,
@@ -42,82 +125,27 @@ def run_chunk(
     v, ie, ii, aux, ls, reset_value,
     hist, hist_ptr,
     q_pre, q_indptr, q_indices, q_weights, q_delays, q_const_delay, q_max_delay, q_channel, q_pre0, q_post0,
+    q_cursor_col, cursor,
     prob, st_ptr, st_idx,
     nmean, nstd, rng,
     spk_step, spk_idx, spk_n, spk_reserve,
     mon_var, mon_g, mon_every, mon_out,
     rate_out, events,
 ):
-    n_trials = v.shape[0]
-    n_pops = p_kind.shape[0]
-    n_proj = q_pre.shape[0]
-    n_slots = hist.shape[1]
-    for trial in prange(n_trials):
-        b = np.int64(trial)  # prange indices may be typed unsigned; keep index arithmetic signed
-        vb = v[b]
-        ieb = ie[b]
-        iib = ii[b]
-        auxb = aux[b]
-        lsb = ls[b]
-        t = t_at[b]
-        n_events = 0
-        while t < t_stop:
-            if spk_n[b] + spk_reserve > spk_step.shape[1]:
-                break
-            for k in range(mon_var.shape[0]):
-                if t % mon_every[k] == 0:
-                    mon_out[b, t - t_chunk0, k] = _read_var(mon_var[k], mon_g[k], vb, ieb, iib, auxb)
-            slot = t % n_slots
-            fired = hist[b, slot]
-            fptr = hist_ptr[b, slot]
-            nf = 0
-            for p in range(n_pops):
-                fptr[p] = nf
-                kind = p_kind[p]
-                g0 = p_start[p]
-                n = p_start[p + 1] - g0
-                fl = p_flags[p]
-                if kind == KIND_LINEAR:
-                    nf = update_linear(t, b, g0, n, fl, coef, p_coff[p], p_clen[p], vb, ieb, iib, auxb, lsb,
-                                       nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n)
-                elif kind == KIND_IZHIKEVICH:
-                    nf = update_izhikevich(t, b, g0, n, fl, coef, p_coff[p], p_clen[p], vb, ieb, iib, auxb, lsb,
-                                           nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n)
-                else:
-                    if kind == KIND_POISSON:
-                        nf = poisson_step(b, g0, n, prob, p_src[p], rng, fired, nf)
-                    else:
-                        nf = spike_times_step(t, b, g0, st_ptr[p_src[p]], st_idx[p_src[p]], fired, nf)
-                    if fl & F_RECORD:
-                        m = spk_n[b]
-                        for f in range(fptr[p], nf):
-                            spk_step[b, m] = t
-                            spk_idx[b, m] = fired[f]
-                            m += 1
-                        spk_n[b] = m
-                rate_out[b, t - t_chunk0, p] = nf - fptr[p]
-            fptr[n_pops] = nf
-            for q in range(n_proj):
-                p = q_pre[q]
-                w = q_weights[q]
-                wrow = w[b] if w.shape[0] > 1 else w[0]
-                d_const = q_const_delay[q]
-                if d_const >= 0:
-                    src = (t - d_const) % n_slots
-                    f0 = hist_ptr[b, src, p]
-                    f1 = hist_ptr[b, src, p + 1]
-                    if f1 > f0:
-                        n_events += deliver_rows(t, hist[b, src], f0, f1, q_pre0[q], q_indptr[q], q_indices[q], wrow,
-                                                 q_channel[q], q_post0[q], reset_value, ieb, iib, vb, lsb)
-                else:
-                    for d in range(q_max_delay[q], -1, -1):  # earlier emissions first, as Brian2's SpikeQueue
-                        src = (t - d) % n_slots
-                        f0 = hist_ptr[b, src, p]
-                        f1 = hist_ptr[b, src, p + 1]
-                        if f1 > f0:
-                            n_events += deliver_delay(t, d, hist[b, src], f0, f1, q_pre0[q], q_indptr[q],
-                                                      q_indices[q], wrow, q_delays[q], q_channel[q], q_post0[q],
-                                                      reset_value, ieb, iib, vb, lsb)
-            t += 1
-        events[b] += n_events
-        t_at[b] = t
+    """All trials, in parallel. Each trial runs in its own (non-parallel) function call: the step loop
+    compiles and vectorises as ordinary code instead of inside numba's parallel region."""
+    for trial in prange(v.shape[0]):
+        trial_steps(
+            np.int64(trial),
+            t_at, t_chunk0, t_stop,
+            p_start, p_kind, p_flags, p_coff, p_clen, p_src, coef,
+            v, ie, ii, aux, ls, reset_value,
+            hist, hist_ptr,
+            q_pre, q_indptr, q_indices, q_weights, q_delays, q_const_delay, q_max_delay, q_channel, q_pre0, q_post0,
+            q_cursor_col, cursor,
+            prob, st_ptr, st_idx,
+            nmean, nstd, rng,
+            spk_step, spk_idx, spk_n, spk_reserve,
+            mon_var, mon_g, mon_every, mon_out,
+            rate_out, events,
+        )

@@ -36,8 +36,6 @@ from snn.engine.kernels.layout import (
     L_SUB,
     L_VRESET,
     L_VTH,
-    N_IZHIKEVICH,
-    N_LINEAR,
     Z_A,
     Z_B,
     Z_BIAS,
@@ -57,7 +55,7 @@ _BLOCK = 64  # neurons per threshold-scan block: small enough to stay in L1 betw
 
 
 def at(x, k):  # pragma: no cover - replaced by the overload inside numba
-    """``x[k]`` for a per-neuron array, ``x`` for a scalar (numba-only helper)."""
+    """``x[k]`` for a per-neuron coefficient array, ``x`` itself for a scalar (numba-only helper)."""
     return x[k] if isinstance(x, np.ndarray) else x
 
 
@@ -68,34 +66,41 @@ def _at_overload(x, k):
     return lambda x, k: x
 
 
-def may_cross(values, threshold, inclusive):  # pragma: no cover - replaced by the overload inside numba
-    """Whether any of ``values`` reaches a scalar ``threshold`` (vectorised count); always True for arrays."""
+def may_cross(values, start, stop, threshold, inclusive):  # pragma: no cover - replaced by the overload
+    """Whether any of ``values[start:stop]`` reaches a scalar ``threshold``; always True for per-neuron ones.
+
+    The count is branch-free so it vectorises; unsigned indices spare numba's negative-index wraparound
+    (which would stop the vectoriser) without creating an array view per block.
+    """
     return True
 
 
 @overload(may_cross, inline="always")
-def _may_cross_overload(values, threshold, inclusive):
+def _may_cross_overload(values, start, stop, threshold, inclusive):
     if isinstance(threshold, types.Array):
-        return lambda values, threshold, inclusive: True
+        return lambda values, start, stop, threshold, inclusive: True
 
-    def scan(values, threshold, inclusive):
+    def scan(values, start, stop, threshold, inclusive):
         count = 0
+        base = np.uint64(start)
         if inclusive:
-            for k in range(values.shape[0]):
-                count += values[k] >= threshold
+            for k in range(stop - start):
+                count += values[base + np.uint64(k)] >= threshold
         else:
-            for k in range(values.shape[0]):
-                count += values[k] > threshold
+            for k in range(stop - start):
+                count += values[base + np.uint64(k)] > threshold
         return count > 0
 
     return scan
 
 
 # --- linear models (LIF, adaptive LIF, IF, LI) -------------------------------------------------------------
+# The arrays passed below are the population's own slices (index 0 = its first neuron): simple contiguous
+# loops that LLVM vectorises; the population loop around them runs once per step.
 
 
 @njit(cache=True)
-def _linear_plain(t, v, ie, ii, ls, lin, em, ce, ci, de, di, ref):
+def _integrate_plain(t, v, ie, ii, ls, lin, em, ce, ci, de, di, ref):
     """Exact step without adaptation or noise. Brian2: ``_v = lin + (((c_e*ge) + (c_i*gi)) + (e_m*v))``;
     ``v`` is held while refractory (``ref`` is 0 for non-spiking models), the currents keep decaying."""
     for k in range(v.shape[0]):
@@ -109,9 +114,9 @@ def _linear_plain(t, v, ie, ii, ls, lin, em, ce, ci, de, di, ref):
 
 
 @njit(cache=True)
-def _linear_general(t, b, v, ie, ii, w, ls, lin, em, ce, ci, cw, cx, de, di, dw, ref, adapt, noisy,
-                    nmean, nstd, rng):
-    """Exact step with an adaptation current and/or a Gaussian current held over the step."""
+def _integrate_general(t, b, v, ie, ii, w, ls, nmean, nstd, rng, adapt, noisy, lin, em, ce, ci, cw, cx, de, di, dw,
+                       ref):
+    """Exact step with a spike-triggered adaptation current and/or a Gaussian current held over the step."""
     for k in range(v.shape[0]):
         ge = ie[k]
         gi = ii[k]
@@ -123,21 +128,20 @@ def _linear_general(t, b, v, ie, ii, w, ls, lin, em, ce, ci, cw, cx, de, di, dw,
         if noisy:
             acc = acc + at(cx, k) * (nmean[k] + nstd[k] * normal(rng, b))
         vn = at(lin, k) + acc
-        if (t - ls[k]) < at(ref, k):
-            vn = vo
-        v[k] = vn
+        v[k] = vn if (t - ls[k]) >= at(ref, k) else vo
         ie[k] = at(de, k) * ge
         ii[k] = at(di, k) * gi
 
 
 @njit(cache=True)
-def _linear_threshold(t, b, g0, v, w, ls, vth, vreset, ref, jump, sub, subtract, adapt, record,
+def _threshold_linear(t, b, g0, v, w, ls, vth, vreset, ref, jump, sub, subtract, adapt, record,
                       fired, nf, spk_step, spk_idx, spk_n):
-    """Spike when ``v > v_th`` and not refractory; reset to a value or by subtraction; list and record."""
+    """Spike where ``v > v_th`` and not refractory, reset to a value or by subtraction, list and record.
+    Blocks without a crossing (most of them) cost one vectorised count."""
     n = v.shape[0]
     for s in range(0, n, _BLOCK):
         e = min(n, s + _BLOCK)
-        if not may_cross(v[s:e], vth, False):
+        if not may_cross(v, s, e, vth, False):
             continue
         for k in range(s, e):
             if v[k] > at(vth, k) and (t - ls[k]) >= at(ref, k):
@@ -159,20 +163,19 @@ def _linear_threshold(t, b, g0, v, w, ls, vth, vreset, ref, jump, sub, subtract,
 
 
 @njit(cache=True)
-def _linear_population(t, b, g0, flags, v, ie, ii, w, ls, nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n,
-                       lin, em, ce, ci, cw, cx, de, di, dw, vth, vreset, ref, jump, sub):
-    spiking = (flags & F_SPIKING) != 0
+def _linear(t, b, g0, flags, v, ie, ii, w, ls, nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n,
+            lin, em, ce, ci, cw, cx, de, di, dw, vth, vreset, ref, jump, sub):
     adapt = (flags & F_ADAPT) != 0
     noisy = (flags & F_NOISE) != 0
     if adapt or noisy:
-        _linear_general(t, b, v, ie, ii, w, ls, lin, em, ce, ci, cw, cx, de, di, dw, ref, adapt, noisy,
-                        nmean, nstd, rng)
+        _integrate_general(t, b, v, ie, ii, w, ls, nmean, nstd, rng, adapt, noisy, lin, em, ce, ci, cw, cx, de, di,
+                           dw, ref)
     else:
-        _linear_plain(t, v, ie, ii, ls, lin, em, ce, ci, de, di, ref)
-    if spiking:
-        nf = _linear_threshold(t, b, g0, v, w, ls, vth, vreset, ref, jump, sub, (flags & F_RESET_SUBTRACT) != 0,
-                               adapt, (flags & F_RECORD) != 0, fired, nf, spk_step, spk_idx, spk_n)
-    return nf
+        _integrate_plain(t, v, ie, ii, ls, lin, em, ce, ci, de, di, ref)
+    if not flags & F_SPIKING:
+        return nf
+    return _threshold_linear(t, b, g0, v, w, ls, vth, vreset, ref, jump, sub, (flags & F_RESET_SUBTRACT) != 0,
+                             adapt, (flags & F_RECORD) != 0, fired, nf, spk_step, spk_idx, spk_n)
 
 
 @njit(cache=True)
@@ -183,28 +186,27 @@ def update_linear(t, b, g0, n, flags, coef, co, cl, v, ie, ii, w, ls, nmean, nst
     Returns the new number of entries in ``fired`` (global indices of neurons that spiked this step).
     """
     g1 = g0 + n
-    sv, sie, sii, sw, sls = v[g0:g1], ie[g0:g1], ii[g0:g1], w[g0:g1], ls[g0:g1]
-    snm, sns = nmean[g0:g1], nstd[g0:g1]
+    sv, sie, sii, sw, sls, snm, sns = v[g0:g1], ie[g0:g1], ii[g0:g1], w[g0:g1], ls[g0:g1], nmean[g0:g1], nstd[g0:g1]
     if cl == 1:
-        c = coef[co:co + N_LINEAR]
-        return _linear_population(t, b, g0, flags, sv, sie, sii, sw, sls, snm, sns, rng, fired, nf, spk_step,
-                                  spk_idx, spk_n, c[L_LIN], c[L_EM], c[L_CE], c[L_CI], c[L_CW], c[L_CX], c[L_DE],
-                                  c[L_DI], c[L_DW], c[L_VTH], c[L_VRESET], np.int64(c[L_REF]), c[L_JUMP], c[L_SUB])
+        x = co
+        return _linear(t, b, g0, flags, sv, sie, sii, sw, sls, snm, sns, rng, fired, nf, spk_step, spk_idx, spk_n,
+                       coef[x + L_LIN], coef[x + L_EM], coef[x + L_CE], coef[x + L_CI], coef[x + L_CW],
+                       coef[x + L_CX], coef[x + L_DE], coef[x + L_DI], coef[x + L_DW], coef[x + L_VTH],
+                       coef[x + L_VRESET], np.int64(coef[x + L_REF]), coef[x + L_JUMP], coef[x + L_SUB])
 
     def row(slot):
         return coef[co + slot * cl: co + (slot + 1) * cl]
 
-    return _linear_population(t, b, g0, flags, sv, sie, sii, sw, sls, snm, sns, rng, fired, nf, spk_step,
-                              spk_idx, spk_n, row(L_LIN), row(L_EM), row(L_CE), row(L_CI), row(L_CW), row(L_CX),
-                              row(L_DE), row(L_DI), row(L_DW), row(L_VTH), row(L_VRESET), row(L_REF), row(L_JUMP),
-                              row(L_SUB))
+    return _linear(t, b, g0, flags, sv, sie, sii, sw, sls, snm, sns, rng, fired, nf, spk_step, spk_idx, spk_n,
+                   row(L_LIN), row(L_EM), row(L_CE), row(L_CI), row(L_CW), row(L_CX), row(L_DE), row(L_DI),
+                   row(L_DW), row(L_VTH), row(L_VRESET), row(L_REF), row(L_JUMP), row(L_SUB))
 
 
 # --- Izhikevich ------------------------------------------------------------------------------------------
 
 
 @njit(cache=True)
-def _izhikevich_step(b, v, u, ie, ii, a, bb, bias, dtms, de, di, k0, k1, k2, noisy, nmean, nstd, rng):
+def _integrate_izhikevich(b, v, u, ie, ii, nmean, nstd, rng, noisy, a, bb, bias, dtms, de, di, k2, k1, k0):
     """Forward Euler in Brian2's operation order:
     ``_u = (dt/ms * (a*((b*v) - u))) + u``;
     ``_v = (dt/ms * ((140 + ((I + (0.04*(v**2))) + (5*v))) - u)) + v`` with ``I = (i_exc + i_inh) + bias``."""
@@ -222,11 +224,12 @@ def _izhikevich_step(b, v, u, ie, ii, a, bb, bias, dtms, de, di, k0, k1, k2, noi
 
 
 @njit(cache=True)
-def _izhikevich_threshold(t, b, g0, v, u, ls, vpeak, c, d, record, fired, nf, spk_step, spk_idx, spk_n):
+def _threshold_izhikevich(t, b, g0, v, u, ls, vpeak, c, d, record, fired, nf, spk_step, spk_idx, spk_n):
+    """``v >= v_peak`` → spike, ``v = c``, ``u += d``."""
     n = v.shape[0]
     for s in range(0, n, _BLOCK):
         e = min(n, s + _BLOCK)
-        if not may_cross(v[s:e], vpeak, True):
+        if not may_cross(v, s, e, vpeak, True):
             continue
         for k in range(s, e):
             if v[k] >= at(vpeak, k):
@@ -244,30 +247,30 @@ def _izhikevich_threshold(t, b, g0, v, u, ls, vpeak, c, d, record, fired, nf, sp
 
 
 @njit(cache=True)
-def _izhikevich_population(t, b, g0, flags, v, u, ie, ii, ls, nmean, nstd, rng, fired, nf, spk_step, spk_idx,
-                           spk_n, a, bb, c, d, vpeak, de, di, bias, dtms, k2, k1, k0):
-    _izhikevich_step(b, v, u, ie, ii, a, bb, bias, dtms, de, di, k0, k1, k2, (flags & F_NOISE) != 0, nmean, nstd,
-                     rng)
-    return _izhikevich_threshold(t, b, g0, v, u, ls, vpeak, c, d, (flags & F_RECORD) != 0, fired, nf, spk_step,
+def _izhikevich(t, b, g0, flags, v, u, ie, ii, ls, nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n,
+                a, bb, c, d, vpeak, de, di, bias, dtms, k2, k1, k0):
+    _integrate_izhikevich(b, v, u, ie, ii, nmean, nstd, rng, (flags & F_NOISE) != 0, a, bb, bias, dtms, de, di,
+                          k2, k1, k0)
+    return _threshold_izhikevich(t, b, g0, v, u, ls, vpeak, c, d, (flags & F_RECORD) != 0, fired, nf, spk_step,
                                  spk_idx, spk_n)
 
 
 @njit(cache=True)
 def update_izhikevich(t, b, g0, n, flags, coef, co, cl, v, ie, ii, u, ls, nmean, nstd, rng,
                       fired, nf, spk_step, spk_idx, spk_n):
-    """Izhikevich population ``[g0, g0 + n)``; threshold ``v >= v_peak``, reset ``v = c``, ``u += d``."""
+    """Izhikevich population ``[g0, g0 + n)`` of trial ``b`` at step ``t``; returns the new ``fired`` count."""
     g1 = g0 + n
-    sv, su, sie, sii, sls = v[g0:g1], u[g0:g1], ie[g0:g1], ii[g0:g1], ls[g0:g1]
-    snm, sns = nmean[g0:g1], nstd[g0:g1]
+    sv, su, sie, sii, sls, snm, sns = v[g0:g1], u[g0:g1], ie[g0:g1], ii[g0:g1], ls[g0:g1], nmean[g0:g1], nstd[g0:g1]
     if cl == 1:
-        x = coef[co:co + N_IZHIKEVICH]
-        return _izhikevich_population(t, b, g0, flags, sv, su, sie, sii, sls, snm, sns, rng, fired, nf, spk_step,
-                                      spk_idx, spk_n, x[Z_A], x[Z_B], x[Z_C], x[Z_D], x[Z_VPEAK], x[Z_DE], x[Z_DI],
-                                      x[Z_BIAS], x[Z_DTMS], x[Z_K2], x[Z_K1], x[Z_K0])
+        x = co
+        return _izhikevich(t, b, g0, flags, sv, su, sie, sii, sls, snm, sns, rng, fired, nf, spk_step, spk_idx,
+                           spk_n, coef[x + Z_A], coef[x + Z_B], coef[x + Z_C], coef[x + Z_D], coef[x + Z_VPEAK],
+                           coef[x + Z_DE], coef[x + Z_DI], coef[x + Z_BIAS], coef[x + Z_DTMS], coef[x + Z_K2],
+                           coef[x + Z_K1], coef[x + Z_K0])
 
     def row(slot):
         return coef[co + slot * cl: co + (slot + 1) * cl]
 
-    return _izhikevich_population(t, b, g0, flags, sv, su, sie, sii, sls, snm, sns, rng, fired, nf, spk_step,
-                                  spk_idx, spk_n, row(Z_A), row(Z_B), row(Z_C), row(Z_D), row(Z_VPEAK), row(Z_DE),
-                                  row(Z_DI), row(Z_BIAS), row(Z_DTMS), row(Z_K2), row(Z_K1), row(Z_K0))
+    return _izhikevich(t, b, g0, flags, sv, su, sie, sii, sls, snm, sns, rng, fired, nf, spk_step, spk_idx, spk_n,
+                       row(Z_A), row(Z_B), row(Z_C), row(Z_D), row(Z_VPEAK), row(Z_DE), row(Z_DI), row(Z_BIAS),
+                       row(Z_DTMS), row(Z_K2), row(Z_K1), row(Z_K0))
