@@ -22,7 +22,7 @@ class ConfigError(ValueError):
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    text = " ".join(line.strip() for line in repr(value).splitlines())  # one line even if repr wraps
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         text = f"<array shape={tuple(value.shape)} dtype={value.dtype}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."

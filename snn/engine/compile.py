@@ -36,10 +36,13 @@ def _exp_coupling(tau_syn: np.ndarray, tau_m: np.ndarray, dt: float) -> np.ndarr
     """
     tau_s = np.asarray(tau_syn, dtype=np.float64)
     tau_m = np.asarray(tau_m, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         c = ((tau_s * np.exp((-dt) / tau_s)) * ((-np.exp(dt / tau_s)) + np.exp(dt / tau_m))) * np.exp(
             (-dt) / tau_m
         ) / ((0.0 - tau_m) + tau_s)
+        # where e^{dt/tau_s} overflows (tau_s << dt) the algebraically equal, stable form is used
+        stable = tau_s * (np.exp((-dt) / tau_s) - np.exp((-dt) / tau_m)) / (tau_s - tau_m)
+    c = np.where(np.isfinite(c), c, stable)
     same = np.isclose(tau_s, tau_m, rtol=1e-9, atol=0.0)
     return np.where(same, (dt / tau_m) * np.exp((-dt) / tau_m), c)
 
@@ -237,7 +240,7 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
         q_pre0[q] = p_start[pre_k]
         q_post0[q] = p_start[post_k]
         q_max[q] = proj.max_delay
-        q_indptr.append(conn.indptr)
+        q_indptr.append(_readonly(conn.indptr))
         indices, weights, delays, perm = conn.indices, proj.weights, proj.delays, None
         if np.ndim(delays) == 0:
             q_const[q] = int(delays)
@@ -248,14 +251,14 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
             if perm is not None:
                 indices, weights, delays = indices[perm], weights[perm], delays[perm]
         q_perm.append(perm)
-        q_indices.append(indices)
-        q_weights.append(np.asarray(weights, dtype=dtype).reshape(1, -1))
-        q_delays.append(delays)
+        q_indices.append(_readonly(indices))
+        q_weights.append(_readonly(np.asarray(weights, dtype=dtype).reshape(1, -1)))
+        q_delays.append(_readonly(delays))
     if n_proj == 0:  # numba needs typed lists with at least one element to know their type
-        q_indptr.append(np.zeros(1, np.int64))
-        q_indices.append(np.zeros(0, np.int32))
-        q_weights.append(np.zeros((1, 0), dtype))
-        q_delays.append(np.zeros(0, np.uint16))
+        q_indptr.append(_readonly(np.zeros(1, np.int64)))
+        q_indices.append(_readonly(np.zeros(0, np.int32)))
+        q_weights.append(_readonly(np.zeros((1, 0), dtype)))
+        q_delays.append(_readonly(np.zeros(0, np.uint16)))
     n_slots = int(q_max.max()) + 1 if n_proj else 1
     return CompiledNetwork(
         dtype=dtype, names=names, p_start=p_start, p_kind=p_kind, p_flags=p_flags, p_coff=p_coff, p_clen=p_clen,
@@ -264,6 +267,14 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
         q_max_delay=q_max, q_perm=q_perm, q_channel=q_channel, q_pre0=q_pre0, q_post0=q_post0, prob=prob,
         nmean=nmean, nstd=nstd,
     )
+
+
+def _readonly(arr: np.ndarray) -> np.ndarray:
+    """A read-only view: the kernels never write connectivity, and one element type keeps numba's typed lists
+    uniform (mixing writable and read-only arrays would make numba cast away the protection)."""
+    view = arr.view()
+    view.flags.writeable = False
+    return view
 
 
 def _delay_order(indptr: np.ndarray, delays: np.ndarray) -> np.ndarray | None:
@@ -282,14 +293,29 @@ def _broadcast_rows(rows: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(rows, (rows.shape[0], size)))
 
 
-def spike_time_tables(net: Network, trials: int, n_steps: int) -> tuple[typed.List, typed.List, int]:
+def event_steps(t_us: np.ndarray, dt: float) -> np.ndarray:
+    """Step of each event timestamp (µs): ``floor(t / dt)``, exact in integers when dt is a whole number of µs."""
+    dt_us = dt * 1e6
+    t = np.asarray(t_us, dtype=np.int64)
+    if abs(dt_us - round(dt_us)) < 1e-6:
+        return t // int(round(dt_us))
+    return np.floor(t / dt_us + 1e-9).astype(np.int64)
+
+
+def spike_time_tables(net: Network, trials: int, n_steps: int, empty: bool = False
+                      ) -> tuple[typed.List, typed.List, int]:
     """Per spike-times / event-stream input: (ptr (1 or trials, n_steps + 1) int64, channel ids int32).
 
     Also returns the largest number of spikes any one input emits in one step (sizes scratch buffers).
+    ``empty=True`` gives tables of the right types without spikes (compiling the kernels needs no data).
     """
     ptrs, idxs = typed.List(), typed.List()
     worst = 0
     for src in net.inputs:
+        if empty and isinstance(src, (SpikeTimesInput, EventStreamInput)):
+            ptrs.append(np.zeros((1, n_steps + 1), np.int64))
+            idxs.append(np.zeros(0, np.int32))
+            continue
         if isinstance(src, SpikeTimesInput):
             # Brian2's SpikeGeneratorGroup bins as int((t + 1e-3 dt) / dt)
             steps = np.floor((src.times + 1e-3 * net.dt) / net.dt).astype(np.int64)
@@ -306,7 +332,7 @@ def spike_time_tables(net: Network, trials: int, n_steps: int) -> tuple[typed.Li
                                   f"must be 1 stream (shared) or one per trial ({trials})")
             groups = []
             for ev in src.events:
-                st = np.floor(ev["t"].astype(np.float64) * 1e-6 / net.dt + 1e-3).astype(np.int64)
+                st = event_steps(ev["t"], net.dt)
                 groups.append((st, src.channels(ev)))
         else:
             continue

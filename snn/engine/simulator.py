@@ -81,7 +81,7 @@ class Simulator:
         """Compile the kernels for this network's types (a zero-step run); returns the seconds spent."""
         if not self._warm:
             t0 = time.perf_counter()
-            self._execute(self._prepare(0.0, 1, 0), MemorySink(), 0, False)
+            self._execute(self._prepare(0.0, 1, 0, warmup=True), MemorySink(), 0, False)
             self.compile_s = time.perf_counter() - t0
             self._warm = True
         return self.compile_s
@@ -126,14 +126,15 @@ class Simulator:
         cn = self.compiled
         return cn.n_total + source_worst * sum(int(k == L.KIND_SPIKE_TIMES) for k in cn.p_kind)
 
-    def _prepare(self, duration: float, trials: int, seed: int, chunk_steps: int | None = None) -> _Run:
+    def _prepare(self, duration: float, trials: int, seed: int, chunk_steps: int | None = None,
+                 warmup: bool = False) -> _Run:
         net, cn = self.network, self.compiled
         n_steps = int(round(duration / net.dt))
         seqs = trial_seeds(seed, trials)
         state = initial_state(net, cn, [np.random.default_rng(s) for s in seqs])
         # one SplitMix64 stream per trial for run-time randomness (Poisson sources, noise currents)
         rng_state = np.array([s.spawn(1)[0].generate_state(1, np.uint64)[0] for s in seqs], np.uint64)
-        st_ptr, st_idx, st_worst = spike_time_tables(net, trials, n_steps)
+        st_ptr, st_idx, st_worst = spike_time_tables(net, trials, n_steps, empty=warmup)
         fired_cap = self._fired_capacity(st_worst)
 
         # projections with per-synapse delays keep one cursor per listed spike (see delivery.deliver_delayed)

@@ -243,6 +243,17 @@ class NoiseCurrent:
     mean: float | np.ndarray = 0.0
     std: float | np.ndarray = 1.0
 
+    def __post_init__(self) -> None:
+        path = f"currents.{self.population}"
+        if not isinstance(self.population, str):
+            raise ConfigError(f"{path}.population", self.population, "must be a population name")
+        for attr in ("mean", "std"):
+            value = getattr(self, attr)
+            arr = frozen_array(value, np.float64, f"{path}.{attr}")
+            if arr.ndim > 1 or not np.all(np.isfinite(arr)) or (attr == "std" and np.any(arr < 0)):
+                raise ConfigError(f"{path}.{attr}", value, "must be finite (std >= 0): a scalar or one per neuron")
+            object.__setattr__(self, attr, float(arr) if arr.ndim == 0 else arr)
+
 
 # --- projections ----------------------------------------------------------------------------------------
 

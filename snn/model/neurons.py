@@ -85,13 +85,22 @@ class NeuronModel:
 def _check_param(value: Any, size: int, key: str, unit: str, constraint: str) -> Param:
     if isinstance(value, bool):
         raise ConfigError(key, value, f"must be a number ({unit}), not a boolean")
+    if isinstance(value, str):
+        raise ConfigError(key, value, f"must be a number ({unit}), not a string")
     if isinstance(value, (int, float, np.integer, np.floating)):
-        arr = np.float64(value)
+        try:
+            arr = np.float64(value)
+        except OverflowError:
+            raise ConfigError(key, value, f"must be a finite number ({unit})") from None
         scalar = True
     else:
         try:
             arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
+            if arr.dtype.kind not in "f":
+                raise TypeError
+            if any(isinstance(x, str) for x in np.asarray(value, dtype=object).ravel()):
+                raise TypeError
+        except (TypeError, ValueError, OverflowError):
             raise ConfigError(key, value, f"must be a number ({unit}) or an array of {size} numbers") from None
         scalar = arr.ndim == 0
         if not scalar and arr.shape != (size,):
@@ -232,7 +241,7 @@ class Izhikevich(NeuronModel):
 
 
 def _check_reset(reset: object, path: str) -> None:
-    if reset not in RESETS:
+    if not isinstance(reset, str) or reset not in RESETS:
         raise ConfigError(f"{path}.reset", reset, f"must be one of {list(RESETS)}")
 
 
