@@ -75,6 +75,7 @@ def snn_cuba(
     delay: Delay,
     dtype: str = "float32",
     weights: str = "array",
+    w_scale: float = 1.0,
 ) -> dict:
     """Run CUBA on our engine with spike monitors on both populations and synaptic delays.
 
@@ -82,7 +83,7 @@ def snn_cuba(
     ``duration``, ``dt`` and ``delay`` in seconds (float: one constant delay, rounded to steps; ``(low, high)``:
     per-synapse delays uniform in that range). ``weights="array"`` stores one weight per synapse (the general
     case, and what ``bytes_per_synapse`` is about); ``"scalar"`` passes one weight per projection, like Brian2's
-    ``on_pre='ge += we'``.
+    ``on_pre='ge += we'``. ``w_scale`` multiplies both weights (keeps the mean drive when the in-degree changes).
 
     Returns the common result fields (see :data:`benchmarks.peers.RESULT_FIELDS`); ``build_s`` covers connectivity,
     the network description and the Simulator's non-JIT set-up, ``compile_s`` the numba JIT/warm-up as reported
@@ -122,7 +123,7 @@ def snn_cuba(
     nnz = 0
     for k, (pre, post) in enumerate([("exc", "exc"), ("exc", "inh"), ("inh", "exc"), ("inh", "inh")]):
         conn = connect.fixed_probability(sizes[pre], sizes[post], p, seed=_sub_seed(seed, k))
-        w = par.w_exc if pre == "exc" else par.w_inh
+        w = (par.w_exc if pre == "exc" else par.w_inh) * w_scale
         w_arg: Any = np.full(conn.nnz, w, dtype=np_dtype) if weights == "array" else w
         if hetero:
             lo, hi = delay

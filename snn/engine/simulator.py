@@ -243,14 +243,14 @@ class Simulator:
                         cn.p_start, cn.p_kind, run.p_flags, cn.p_coff, cn.p_clen, cn.p_src, cn.coef,
                         s["v"], s["i_exc"], s["i_inh"], s["aux"], s["ls"], cn.reset_value,
                         run.hist, run.hist_ptr,
-                        cn.q_pre, cn.q_indptr, cn.q_indices, cn.q_weights, cn.q_delays, cn.q_const_delay,
-                        cn.q_max_delay, cn.q_channel, cn.q_pre0, cn.q_post0,
+                        cn.q_pre, cn.q_row0, cn.indptr, cn.indices, cn.weights, cn.delays, cn.q_dshift,
+                        cn.q_const_delay, cn.q_max_delay, cn.q_channel, cn.q_pre0, cn.q_post0,
                         run.cursor_col, run.cursor,
                         cn.prob, run.st_ptr, run.st_idx,
                         cn.nmean, cn.nstd, run.rng_state,
                         run.spk_step, run.spk_idx, run.spk_n, run.reserve,
                         run.mon_var, run.mon_g, run.mon_every, run.mon_out,
-                        run.rate_out, run.events,
+                        run.rate_out, run.events, self.dtype(np.finfo(self.dtype).tiny),
                     )
                     loop_s += time.perf_counter() - t1
                     self._drain(run, sink, info.spike_monitors)

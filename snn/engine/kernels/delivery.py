@@ -35,11 +35,13 @@ def _apply(s0, s1, indices, weights, channel, post0, t, reset_value, ie, ii, v, 
 
 
 @njit(cache=True)
-def deliver_rows(t, spikes, f0, f1, pre0, indptr, indices, weights, channel, post0, reset_value, ie, ii, v, ls):
-    """Deliver whole rows for the spikes ``spikes[f0:f1]`` (global indices; the pre population starts at pre0)."""
+def deliver_rows(t, hist, b, src, f0, f1, pre0, indptr, row0, indices, weights, channel, post0, reset_value,
+                 ie, ii, v, ls):
+    """Deliver whole rows for the spikes ``hist[b, src, f0:f1]`` (global indices; the pre population starts at
+    pre0, the projection's rows at ``indptr[row0]``)."""
     events = 0
     for f in range(f0, f1):
-        i = spikes[f] - pre0
+        i = row0 + hist[b, src, f] - pre0
         s0 = indptr[i]
         s1 = indptr[i + 1]
         events += s1 - s0
@@ -48,8 +50,8 @@ def deliver_rows(t, spikes, f0, f1, pre0, indptr, indices, weights, channel, pos
 
 
 @njit(cache=True)
-def deliver_delayed(t, b, p, max_delay, hist, hist_ptr, cursor, col, pre0, indptr, indices, weights, delays,
-                    channel, post0, reset_value, ie, ii, v, ls):
+def deliver_delayed(t, b, p, max_delay, hist, hist_ptr, cursor, col, pre0, indptr, row0, indices, weights, delays,
+                    dshift, channel, post0, reset_value, ie, ii, v, ls):
     """Per-synapse delays: for every spike of the last ``max_delay`` steps (earliest emission first, then
     presynaptic index, as Brian2's SpikeQueue), deliver the synapses whose delay has just elapsed.
 
@@ -64,11 +66,11 @@ def deliver_delayed(t, b, p, max_delay, hist, hist_ptr, cursor, col, pre0, indpt
         f0 = hist_ptr[b, src, p]
         f1 = hist_ptr[b, src, p + 1]
         for f in range(f0, f1):
-            i = hist[b, src, f] - pre0
+            i = row0 + hist[b, src, f] - pre0
             stop = indptr[i + 1]
             s = indptr[i] if d == 0 else cursor[b, src, col + f]
             lo = s
-            while s < stop and delays[s] == d:
+            while s < stop and delays[s - dshift] == d:
                 s += 1
             cursor[b, src, col + f] = s
             if s > lo:
