@@ -129,7 +129,6 @@ class CompiledNetwork:
     q_dshift: np.ndarray  # synapse s of projection q has delay ``delays[s - q_dshift[q]]``
     q_const_delay: np.ndarray  # >= 0: every synapse has this delay; -1: per-synapse delays (rows sorted by delay)
     q_max_delay: np.ndarray
-    q_perm: list  # per projection: None, or the synapse order the engine uses (rows sorted by delay)
     q_channel: np.ndarray
     q_pre0: np.ndarray
     q_post0: np.ndarray
@@ -232,7 +231,6 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
     q_post0 = np.zeros(n_proj, np.int64)
     q_row0 = np.zeros(n_proj, np.int64)
     q_dshift = np.zeros(n_proj, np.int64)
-    q_perm: list[np.ndarray | None] = []
     indptrs, indices_l, weights_l, delays_l = [], [], [], []
     n_syn = n_rows = n_del = 0
     for q, proj in enumerate(net.projections):
@@ -247,7 +245,7 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
         q_row0[q] = n_rows
         indptrs.append(conn.indptr + n_syn)  # absolute synapse positions in the flat arrays
         n_rows += conn.indptr.size
-        indices, weights, delays, perm = conn.indices, proj.weights, proj.delays, None
+        indices, weights, delays = conn.indices, proj.weights, proj.delays
         if np.ndim(delays) == 0:
             q_const[q] = int(delays)
         else:
@@ -258,7 +256,6 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
             q_dshift[q] = n_syn - n_del  # delay of flat synapse s is delays[s - dshift]
             delays_l.append(delays)
             n_del += delays.size
-        q_perm.append(perm)
         indices_l.append(indices)
         weights_l.append(np.asarray(weights, dtype=dtype))
         n_syn += conn.nnz
@@ -268,7 +265,7 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
         p_src=p_src, coef=coef, reset_value=reset_value, n_slots=n_slots, q_pre=q_pre, q_row0=q_row0,
         indptr=_flat(indptrs, np.int64), indices=_flat(indices_l, np.int32),
         weights=_flat(weights_l, dtype).reshape(1, -1), delays=_flat(delays_l, np.uint16), q_dshift=q_dshift,
-        q_const_delay=q_const, q_max_delay=q_max, q_perm=q_perm, q_channel=q_channel, q_pre0=q_pre0,
+        q_const_delay=q_const, q_max_delay=q_max, q_channel=q_channel, q_pre0=q_pre0,
         q_post0=q_post0, prob=prob, nmean=nmean, nstd=nstd,
     )
 
@@ -285,14 +282,6 @@ def _flat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
         out = np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
     out.flags.writeable = False
     return out
-
-
-def _readonly(arr: np.ndarray) -> np.ndarray:
-    """A read-only view: the kernels never write connectivity, and one element type keeps numba's typed lists
-    uniform (mixing writable and read-only arrays would make numba cast away the protection)."""
-    view = arr.view()
-    view.flags.writeable = False
-    return view
 
 
 def _delay_order(indptr: np.ndarray, delays: np.ndarray) -> np.ndarray | None:
