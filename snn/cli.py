@@ -64,19 +64,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from snn.io.config import load_config
     from snn.io.hdf5 import HDF5Sink
 
+    import time
+
+    t0 = time.perf_counter()
     net, settings = load_config(args.config, seed=args.seed, trials=args.trials, duration=args.duration)
+    built_s = time.perf_counter() - t0
     out = args.out if args.out is not None else Path(args.config.stem + ".h5")
     sink = HDF5Sink(out)  # checks the output path before any work
     sim = Simulator(net, dtype=settings.dtype)
     print(f"{net.name}: {sum(p.size for p in net.populations)} neurons, {net.n_synapses} synapses, "
-          f"{settings.trials} trial(s), {settings.duration:g} s at dt = {net.dt:g} s", file=sys.stderr)
+          f"{settings.trials} trial(s), {settings.duration:g} s at dt = {net.dt:g} s (built in {built_s:.2f} s)",
+          file=sys.stderr)
     path = sim.run(settings.duration, trials=settings.trials, seed=settings.seed, sink=sink,
                    progress=not args.no_progress)
     from snn.io.hdf5 import load_recording
 
     rec = load_recording(path)
     print(f"wrote {path}: {rec.n_spikes} spikes, loop {rec.timings['loop_s']:.3f} s "
-          f"(compile {rec.timings['compile_s']:.2f} s, build {rec.timings['build_s']:.2f} s)", file=sys.stderr)
+          f"(compile {rec.timings['compile_s']:.2f} s, engine setup {rec.timings['build_s']:.2f} s)", file=sys.stderr)
     return 0
 
 
@@ -115,7 +120,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
               f"{', '.join(p['recorded']) or '-'}")
     t = s["timings"]
     print(f"synaptic events {s['synaptic_events']}; loop {t.get('loop_s', 0):.3f} s, "
-          f"compile {t.get('compile_s', 0):.2f} s, build {t.get('build_s', 0):.2f} s")
+          f"compile {t.get('compile_s', 0):.2f} s, engine setup {t.get('build_s', 0):.2f} s")
     return 0
 
 

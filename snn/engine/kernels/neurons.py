@@ -94,6 +94,18 @@ def _may_cross_overload(values, start, stop, threshold, inclusive):
     return scan
 
 
+@njit(cache=True, inline="always")
+def emit(t, b, g, record, fired, nf, spk_step, spk_idx, spk_n):
+    """List neuron g as spiking in this step (for delivery) and, if recorded, append (step, g) to the buffer."""
+    fired[nf] = g
+    if record:
+        m = spk_n[b]
+        spk_step[b, m] = t
+        spk_idx[b, m] = g
+        spk_n[b] = m + 1
+    return nf + 1
+
+
 # --- linear models (LIF, adaptive LIF, IF, LI) -------------------------------------------------------------
 # The arrays passed below are the population's own slices (index 0 = its first neuron): simple contiguous
 # loops that LLVM vectorises; the population loop around them runs once per step.
@@ -152,13 +164,7 @@ def _threshold_linear(t, b, g0, v, w, ls, vth, vreset, ref, jump, sub, subtract,
                 if adapt:
                     w[k] = w[k] + at(jump, k)
                 ls[k] = t
-                fired[nf] = g0 + k
-                nf += 1
-                if record:
-                    m = spk_n[b]
-                    spk_step[b, m] = t
-                    spk_idx[b, m] = g0 + k
-                    spk_n[b] = m + 1
+                nf = emit(t, b, g0 + k, record, fired, nf, spk_step, spk_idx, spk_n)
     return nf
 
 
@@ -236,13 +242,7 @@ def _threshold_izhikevich(t, b, g0, v, u, ls, vpeak, c, d, record, fired, nf, sp
                 v[k] = at(c, k)
                 u[k] = u[k] + at(d, k)
                 ls[k] = t
-                fired[nf] = g0 + k
-                nf += 1
-                if record:
-                    m = spk_n[b]
-                    spk_step[b, m] = t
-                    spk_idx[b, m] = g0 + k
-                    spk_n[b] = m + 1
+                nf = emit(t, b, g0 + k, record, fired, nf, spk_step, spk_idx, spk_n)
     return nf
 
 
