@@ -60,11 +60,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    import time
+
     from snn.engine import Simulator
     from snn.io.config import load_config
     from snn.io.hdf5 import HDF5Sink
-
-    import time
 
     t0 = time.perf_counter()
     net, settings = load_config(args.config, seed=args.seed, trials=args.trials, duration=args.duration)
