@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from snn.engine.kernels.layout import CH_EXC, CH_INH
+from snn.engine.kernels.layout import CH_DELTA, CH_EXC, CH_INH
 
 
 @njit(cache=True)
@@ -60,9 +60,10 @@ def deliver_delayed(t, b, p, max_delay, hist, hist_ptr, cursor, col, pre0, indpt
     O(1) plus the synapses it delivers. A new spike (d == 0) starts at its row's beginning.
     """
     n_slots = hist.shape[1]
+    now = t % n_slots
     events = 0
     for d in range(max_delay, -1, -1):
-        src = (t - d) % n_slots
+        src = now - d if now >= d else now - d + n_slots  # (t - d) mod n_slots without a division per slot
         f0 = hist_ptr[b, src, p]
         f1 = hist_ptr[b, src, p + 1]
         for f in range(f0, f1):
@@ -70,10 +71,15 @@ def deliver_delayed(t, b, p, max_delay, hist, hist_ptr, cursor, col, pre0, indpt
             stop = indptr[i + 1]
             s = indptr[i] if d == 0 else cursor[b, src, col + f]
             lo = s
-            while s < stop and delays[s - dshift] == d:
-                s += 1
-            cursor[b, src, col + f] = s
-            if s > lo:
-                events += s - lo
+            if channel == CH_DELTA:
+                while s < stop and delays[s - dshift] == d:
+                    s += 1
                 _apply(lo, s, indices, weights, channel, post0, t, reset_value, ie, ii, v, ls)
+            else:  # the common case, written out: a call per visit would cost more than the few synapses it adds
+                target = ie if channel == CH_EXC else ii
+                while s < stop and delays[s - dshift] == d:
+                    target[post0 + indices[s]] += weights[s]
+                    s += 1
+            cursor[b, src, col + f] = s
+            events += s - lo
     return events
