@@ -125,8 +125,8 @@ class CompiledNetwork:
     indptr: np.ndarray  # all projections' CSR row pointers, as absolute positions in the synapse arrays
     indices: np.ndarray  # postsynaptic index (within the target population) of every synapse, int32
     weights: np.ndarray  # (1, synapses) in the run's dtype; plastic runs may use one row per trial
-    delays: np.ndarray  # uint16 delays of the projections with per-synapse delays, end to end
-    q_dshift: np.ndarray  # synapse s of projection q has delay ``delays[s - q_dshift[q]]``
+    doff: np.ndarray  # per-synapse delays as offsets: see ``delay_offsets``; int32, end to end
+    q_doff0: np.ndarray  # where each projection's block starts in ``doff`` (projections with per-synapse delays)
     q_const_delay: np.ndarray  # >= 0: every synapse has this delay; -1: per-synapse delays (rows sorted by delay)
     q_max_delay: np.ndarray
     q_channel: np.ndarray
@@ -145,7 +145,7 @@ class CompiledNetwork:
 
     def synapse_bytes(self) -> int:
         """Bytes held for connectivity: indptr + indices + weights + per-synapse delays."""
-        return int(self.indptr.nbytes + self.indices.nbytes + self.weights.nbytes + self.delays.nbytes)
+        return int(self.indptr.nbytes + self.indices.nbytes + self.weights.nbytes + self.doff.nbytes)
 
 
 def compile_network(net: Network, dtype: type) -> CompiledNetwork:
@@ -230,9 +230,9 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
     q_pre0 = np.zeros(n_proj, np.int64)
     q_post0 = np.zeros(n_proj, np.int64)
     q_row0 = np.zeros(n_proj, np.int64)
-    q_dshift = np.zeros(n_proj, np.int64)
-    indptrs, indices_l, weights_l, delays_l = [], [], [], []
-    n_syn = n_rows = n_del = 0
+    q_doff0 = np.zeros(n_proj, np.int64)
+    indptrs, indices_l, weights_l, doff_l = [], [], [], []
+    n_syn = n_rows = n_doff = 0
     for q, proj in enumerate(net.projections):
         pre_k = names.index(proj.pre)
         post_k = names.index(proj.post)
@@ -253,9 +253,9 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
             perm = _delay_order(conn.indptr, delays)
             if perm is not None:
                 indices, weights, delays = indices[perm], weights[perm], delays[perm]
-            q_dshift[q] = n_syn - n_del  # delay of flat synapse s is delays[s - dshift]
-            delays_l.append(delays)
-            n_del += delays.size
+            q_doff0[q] = n_doff
+            doff_l.append(delay_offsets(conn.indptr, delays, proj.max_delay))
+            n_doff += doff_l[-1].size
         indices_l.append(indices)
         weights_l.append(np.asarray(weights, dtype=dtype))
         n_syn += conn.nnz
@@ -264,7 +264,7 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
         dtype=dtype, names=names, p_start=p_start, p_kind=p_kind, p_flags=p_flags, p_coff=p_coff, p_clen=p_clen,
         p_src=p_src, coef=coef, reset_value=reset_value, n_slots=n_slots, q_pre=q_pre, q_row0=q_row0,
         indptr=_flat(indptrs, np.int64), indices=_flat(indices_l, np.int32),
-        weights=_flat(weights_l, dtype).reshape(1, -1), delays=_flat(delays_l, np.uint16), q_dshift=q_dshift,
+        weights=_flat(weights_l, dtype).reshape(1, -1), doff=_flat(doff_l, np.int32), q_doff0=q_doff0,
         q_const_delay=q_const, q_max_delay=q_max, q_channel=q_channel, q_pre0=q_pre0,
         q_post0=q_post0, prob=prob, nmean=nmean, nstd=nstd,
     )
@@ -282,6 +282,23 @@ def _flat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
         out = np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
     out.flags.writeable = False
     return out
+
+
+def delay_offsets(indptr: np.ndarray, delays: np.ndarray, max_delay: int) -> np.ndarray:
+    """Row-relative offsets of every delay value, for rows sorted by delay.
+
+    Entry ``i * (max_delay + 2) + d`` is the number of synapses of row i with delay < d, so the synapses of
+    row i with delay d are ``indptr[i] + [off[.., d], off[.., d + 1])``: delivering the spikes that are due
+    costs two adjacent loads per spike and delay, and no per-synapse delay is read in the step loop.
+    (int32 per row and delay instead of 2 bytes per synapse: about the same memory at ~80 synapses per neuron.)
+    """
+    n_pre = indptr.size - 1
+    width = max_delay + 1
+    rows = np.repeat(np.arange(n_pre, dtype=np.int64), np.diff(indptr))
+    counts = np.bincount(rows * width + delays.astype(np.int64), minlength=n_pre * width).reshape(n_pre, width)
+    off = np.zeros((n_pre, width + 1), np.int32)
+    np.cumsum(counts, axis=1, out=off[:, 1:])
+    return off.ravel()
 
 
 def _delay_order(indptr: np.ndarray, delays: np.ndarray) -> np.ndarray | None:

@@ -38,8 +38,6 @@ class _Run:
     st_idx: typed.List
     hist: np.ndarray
     hist_ptr: np.ndarray
-    cursor_col: np.ndarray  # per projection: first column of its block in ``cursor`` (-1: constant delay)
-    cursor: np.ndarray  # (trials, slots, fired_cap per per-synapse-delay projection): row positions
     p_flags: np.ndarray
     spk_step: np.ndarray
     spk_idx: np.ndarray
@@ -108,7 +106,7 @@ class Simulator:
         return self._execute(run, MemorySink() if sink is None else sink, int(seed), progress)
 
     def memory_bytes(self) -> dict[str, float]:
-        """Bytes held by the engine: connectivity (indptr, indices, weights, delays) and one trial's state."""
+        """Bytes held by the engine: connectivity (indptr, indices, weights, delay offsets) and one trial's state."""
         cn = self.compiled
         item = np.dtype(self.dtype).itemsize
         syn = cn.synapse_bytes()
@@ -137,13 +135,6 @@ class Simulator:
         st_ptr, st_idx, st_worst = spike_time_tables(net, trials, n_steps, empty=warmup)
         fired_cap = self._fired_capacity(st_worst)
 
-        # projections with per-synapse delays keep one cursor per listed spike (see delivery.deliver_delayed)
-        cursor_col = np.full(max(len(cn.q_pre), 1), -1, np.int64)
-        n_cursor = 0
-        for q in range(len(cn.q_pre)):
-            if cn.q_const_delay[q] < 0:
-                cursor_col[q] = n_cursor
-                n_cursor += fired_cap
         p_flags = cn.p_flags.copy()
         reserve = 0
         for name in dict.fromkeys(m.population for m in net.monitors if isinstance(m, SpikeMonitor)):
@@ -177,7 +168,6 @@ class Simulator:
             n_steps=n_steps, chunk_steps=chunk_steps, state=state, rng_state=rng_state, st_ptr=st_ptr, st_idx=st_idx,
             hist=np.zeros((trials, cn.n_slots, fired_cap), np.int32),
             hist_ptr=np.zeros((trials, cn.n_slots, len(cn.names) + 1), np.int64),
-            cursor_col=cursor_col, cursor=np.zeros((trials, cn.n_slots, max(n_cursor, 1)), np.int64),
             p_flags=p_flags,
             spk_step=np.zeros((trials, capacity), np.int32), spk_idx=np.zeros((trials, capacity), np.int32),
             spk_n=np.zeros(trials, np.int64), reserve=reserve,
@@ -243,9 +233,8 @@ class Simulator:
                         cn.p_start, cn.p_kind, run.p_flags, cn.p_coff, cn.p_clen, cn.p_src, cn.coef,
                         s["v"], s["i_exc"], s["i_inh"], s["aux"], s["ls"], cn.reset_value,
                         run.hist, run.hist_ptr,
-                        cn.q_pre, cn.q_row0, cn.indptr, cn.indices, cn.weights, cn.delays, cn.q_dshift,
+                        cn.q_pre, cn.q_row0, cn.indptr, cn.indices, cn.weights, cn.doff, cn.q_doff0,
                         cn.q_const_delay, cn.q_max_delay, cn.q_channel, cn.q_pre0, cn.q_post0,
-                        run.cursor_col, run.cursor,
                         cn.prob, run.st_ptr, run.st_idx,
                         cn.nmean, cn.nstd, run.rng_state,
                         run.spk_step, run.spk_idx, run.spk_n, run.reserve,

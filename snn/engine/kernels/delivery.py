@@ -6,8 +6,8 @@ last ``D = max_delay + 1`` steps of emitted spikes (a history ring of spike list
 summed inputs, so each postsynaptic variable receives its inputs one by one in exactly the order Brian2's
 ``SpikeQueue`` applies them (earlier emission first, then presynaptic index, then synapse order):
 float64 runs are bit-identical, and no per-neuron buffer pass is needed.
-Rows with per-synapse delays are stored sorted by delay, so the synapses due from one spike at each step
-are the next contiguous run of its row; a cursor per (projection, listed spike) keeps the position.
+Rows with per-synapse delays are stored sorted by delay, with per-row delay offsets, so the synapses due
+from one spike at each step are one contiguous run of its row.
 """
 
 from __future__ import annotations
@@ -50,16 +50,16 @@ def deliver_rows(t, hist, b, src, f0, f1, pre0, indptr, row0, indices, weights, 
 
 
 @njit(cache=True)
-def deliver_delayed(t, b, p, max_delay, hist, hist_ptr, cursor, col, pre0, indptr, row0, indices, weights, delays,
-                    dshift, channel, post0, reset_value, ie, ii, v, ls):
+def deliver_delayed(t, b, p, max_delay, hist, hist_ptr, pre0, indptr, row0, indices, weights, doff, doff0, channel,
+                    post0, reset_value, ie, ii, v, ls):
     """Per-synapse delays: for every spike of the last ``max_delay`` steps (earliest emission first, then
     presynaptic index, as Brian2's SpikeQueue), deliver the synapses whose delay has just elapsed.
 
-    Rows are sorted by delay, and the delay a spike reaches grows by one per step, so ``cursor[b, slot, col + f]``
-    (the next undelivered synapse of the f-th spike listed in that slot) only moves forward: each visit costs
-    O(1) plus the synapses it delivers. A new spike (d == 0) starts at its row's beginning.
+    Rows are sorted by delay; ``doff`` (see ``compile.delay_offsets``) gives, per row and delay, where that
+    delay's synapses start, so each (spike, delay) costs two adjacent loads plus the synapses it delivers.
     """
     n_slots = hist.shape[1]
+    stride = max_delay + 2
     now = t % n_slots
     events = 0
     for d in range(max_delay, -1, -1):
@@ -67,19 +67,18 @@ def deliver_delayed(t, b, p, max_delay, hist, hist_ptr, cursor, col, pre0, indpt
         f0 = hist_ptr[b, src, p]
         f1 = hist_ptr[b, src, p + 1]
         for f in range(f0, f1):
-            i = row0 + hist[b, src, f] - pre0
-            stop = indptr[i + 1]
-            s = indptr[i] if d == 0 else cursor[b, src, col + f]
-            lo = s
+            j = hist[b, src, f] - pre0
+            base = indptr[row0 + j]
+            o = doff0 + j * stride + d
+            lo = base + doff[o]
+            hi = base + doff[o + 1]
+            if hi == lo:
+                continue
+            events += hi - lo
             if channel == CH_DELTA:
-                while s < stop and delays[s - dshift] == d:
-                    s += 1
-                _apply(lo, s, indices, weights, channel, post0, t, reset_value, ie, ii, v, ls)
-            else:  # the common case, written out: a call per visit would cost more than the few synapses it adds
+                _apply(lo, hi, indices, weights, channel, post0, t, reset_value, ie, ii, v, ls)
+            else:  # the common case, written out: a call per (spike, delay) would cost more than its synapses
                 target = ie if channel == CH_EXC else ii
-                while s < stop and delays[s - dshift] == d:
+                for s in range(lo, hi):
                     target[post0 + indices[s]] += weights[s]
-                    s += 1
-            cursor[b, src, col + f] = s
-            events += s - lo
     return events

@@ -59,9 +59,8 @@ def trial_steps(
     p_start, p_kind, p_flags, p_coff, p_clen, p_src, coef,
     v, ie, ii, aux, ls, reset_value,
     hist, hist_ptr,
-    q_pre, q_row0, indptr, indices, weights, delays, q_dshift, q_const_delay, q_max_delay, q_channel, q_pre0,
+    q_pre, q_row0, indptr, indices, weights, doff, q_doff0, q_const_delay, q_max_delay, q_channel, q_pre0,
     q_post0,
-    q_cursor_col, cursor,
     prob, st_ptr, st_idx,
     nmean, nstd, rng,
     spk_step, spk_idx, spk_n, spk_reserve,
@@ -132,9 +131,9 @@ def trial_steps(
                     n_events += deliver_rows(t, hist, b, src, f0, f1, q_pre0[q], indptr, q_row0[q], indices, wrow,
                                              q_channel[q], q_post0[q], reset_value, ieb, iib, vb, lsb)
             else:
-                n_events += deliver_delayed(t, b, p, q_max_delay[q], hist, hist_ptr, cursor, q_cursor_col[q],
-                                            q_pre0[q], indptr, q_row0[q], indices, wrow, delays, q_dshift[q],
-                                            q_channel[q], q_post0[q], reset_value, ieb, iib, vb, lsb)
+                n_events += deliver_delayed(t, b, p, q_max_delay[q], hist, hist_ptr, q_pre0[q], indptr, q_row0[q],
+                                            indices, wrow, doff, q_doff0[q], q_channel[q], q_post0[q], reset_value,
+                                            ieb, iib, vb, lsb)
         t += 1
     events[b] += n_events
     t_at[b] = t
@@ -146,9 +145,8 @@ def run_chunk(
     p_start, p_kind, p_flags, p_coff, p_clen, p_src, coef,
     v, ie, ii, aux, ls, reset_value,
     hist, hist_ptr,
-    q_pre, q_row0, indptr, indices, weights, delays, q_dshift, q_const_delay, q_max_delay, q_channel, q_pre0,
+    q_pre, q_row0, indptr, indices, weights, doff, q_doff0, q_const_delay, q_max_delay, q_channel, q_pre0,
     q_post0,
-    q_cursor_col, cursor,
     prob, st_ptr, st_idx,
     nmean, nstd, rng,
     spk_step, spk_idx, spk_n, spk_reserve,
@@ -164,9 +162,8 @@ def run_chunk(
             p_start, p_kind, p_flags, p_coff, p_clen, p_src, coef,
             v, ie, ii, aux, ls, reset_value,
             hist, hist_ptr,
-            q_pre, q_row0, indptr, indices, weights, delays, q_dshift, q_const_delay, q_max_delay, q_channel,
+            q_pre, q_row0, indptr, indices, weights, doff, q_doff0, q_const_delay, q_max_delay, q_channel,
             q_pre0, q_post0,
-            q_cursor_col, cursor,
             prob, st_ptr, st_idx,
             nmean, nstd, rng,
             spk_step, spk_idx, spk_n, spk_reserve,
