@@ -125,7 +125,7 @@ class CompiledNetwork:
     indptr: np.ndarray  # all projections' CSR row pointers, as absolute positions in the synapse arrays
     indices: np.ndarray  # postsynaptic index (within the target population) of every synapse, int32
     weights: np.ndarray  # (1, synapses) in the run's dtype; plastic runs may use one row per trial
-    doff: np.ndarray  # per-synapse delays as offsets: see ``delay_offsets``; int32, end to end
+    doff: np.ndarray  # per-synapse delays as row offsets (see ``delay_offsets``), uint16 or int32, end to end
     q_doff0: np.ndarray  # where each projection's block starts in ``doff`` (projections with per-synapse delays)
     q_const_delay: np.ndarray  # >= 0: every synapse has this delay; -1: per-synapse delays (rows sorted by delay)
     q_max_delay: np.ndarray
@@ -264,7 +264,7 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
         dtype=dtype, names=names, p_start=p_start, p_kind=p_kind, p_flags=p_flags, p_coff=p_coff, p_clen=p_clen,
         p_src=p_src, coef=coef, reset_value=reset_value, n_slots=n_slots, q_pre=q_pre, q_row0=q_row0,
         indptr=_flat(indptrs, np.int64), indices=_flat(indices_l, np.int32),
-        weights=_flat(weights_l, dtype).reshape(1, -1), doff=_flat(doff_l, np.int32), q_doff0=q_doff0,
+        weights=_flat(weights_l, dtype).reshape(1, -1), doff=_flat(doff_l, _offset_dtype(doff_l)), q_doff0=q_doff0,
         q_const_delay=q_const, q_max_delay=q_max, q_channel=q_channel, q_pre0=q_pre0,
         q_post0=q_post0, prob=prob, nmean=nmean, nstd=nstd,
     )
@@ -290,7 +290,7 @@ def delay_offsets(indptr: np.ndarray, delays: np.ndarray, max_delay: int) -> np.
     Entry ``i * (max_delay + 2) + d`` is the number of synapses of row i with delay < d, so the synapses of
     row i with delay d are ``indptr[i] + [off[.., d], off[.., d + 1])``: delivering the spikes that are due
     costs two adjacent loads per spike and delay, and no per-synapse delay is read in the step loop.
-    (int32 per row and delay instead of 2 bytes per synapse: about the same memory at ~80 synapses per neuron.)
+    (Stored as uint16 when rows are short enough; see ``_offset_dtype``.)
     """
     n_pre = indptr.size - 1
     width = max_delay + 1
@@ -299,6 +299,12 @@ def delay_offsets(indptr: np.ndarray, delays: np.ndarray, max_delay: int) -> np.
     off = np.zeros((n_pre, width + 1), np.int32)
     np.cumsum(counts, axis=1, out=off[:, 1:])
     return off.ravel()
+
+
+def _offset_dtype(parts: list[np.ndarray]) -> type:
+    """uint16 row offsets when every row is shorter than 65,536 synapses (about 1 byte per synapse at ~80
+    synapses per neuron and 20 distinct delays), int32 otherwise."""
+    return np.uint16 if all(part.size == 0 or part.max() < 2**16 for part in parts) else np.int32
 
 
 def _delay_order(indptr: np.ndarray, delays: np.ndarray) -> np.ndarray | None:
