@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test test-all lint bench bench-scale clean
+.PHONY: setup run test test-all lint bench bench-scale clean clean-cache
 
 setup: $(STAMP)
 
@@ -42,5 +42,9 @@ bench-scale: setup
 	mkdir -p results
 	$(BIN)/python -m benchmarks.cuba --scale --repeats 1 --json results/cuba_scale.json
 
-clean:
+## numba's on-disk cache does not notice edits to a kernel's callees: clear it after changing snn/engine/kernels
+clean-cache:
+	find snn -name '*.nbi' -delete -o -name '*.nbc' -delete
+
+clean: clean-cache
 	rm -rf $(VENV) results .pytest_cache .hypothesis
