@@ -91,7 +91,9 @@ def _mutated(path: list, value) -> dict:
     (["populations", "exc", "params", "tau_m"], "fast", "populations.exc.params.tau_m"),
     (["populations", "exc", "params", "v_rest"], [1.0, 2.0], "populations.exc.params.v_rest"),
     (["projections", 0, "post"], "nowhere", "projections[0](exc->nowhere).post"),
-    (["projections", 0, "delay"], 1.0, "delays"),
+    (["projections", 0, "delay"], 1.0, "projections[0](exc->exc).delay = 1.0"),
+    (["monitors", "spikes"], ["exc", "ihn"], "monitors.spikes = 'ihn'"),
+    (["simulaton"], {"dt": 1e-4}, "simulaton = {...}"),
     (["projections", 0, "connect"], {"rule": "small_world"}, "connect.rule"),
     (["projections", 1, "weight"], {"gamma": [1, 2]}, "projections[1](drive->exc).weight"),
     (["populations", "exc", "params", "c"], "__import__('os')", "populations.exc.params.c"),
@@ -212,6 +214,22 @@ def test_cli_bad_config_exits_2_with_one_line_and_no_file(tmp_path, path, value,
     assert len(lines) == 1 and lines[0].startswith("error: ") and where in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
     assert list(out.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, where", [
+    (["--raster", "{tmp}/missing/r.png"], "does not exist"),
+    (["--raster", "{tmp}/r.xyz"], "must end in one of"),
+    (["--raster", "{tmp}/r.png", "--bin", "0"], "bin = 0.0"),
+    (["--raster", "{tmp}/r.png", "--bin", "-1"], "bin = -1.0"),
+])
+def test_cli_plot_bad_arguments_are_one_line_errors(tmp_path, capsys, args, where):
+    cfg = _write(tmp_path, SMALL)
+    out = tmp_path / "run.h5"
+    assert main(["run", str(cfg), "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(out), *[a.format(tmp=tmp_path) for a in args]]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and where in err[0]
 
 
 def test_cli_toml_syntax_error(tmp_path):

@@ -110,11 +110,11 @@ def build_config(data: dict[str, Any], seed: int | None = None, trials: int | No
         raise ConfigError("populations", {}, "at least one population is required")
     inputs = [_input(iname, spec, dt) for iname, spec in _table(data.get("inputs", {}), "inputs").items()]
     sizes = {p.name: p.size for p in populations} | {s.name: s.size for s in inputs}
-    projections = [_projection(k, spec, sizes, dt, _child(root, 2, k))
+    max_delay = _integer(sim.get("max_delay_steps", 1024), "simulation.max_delay_steps", 0)
+    projections = [_projection(k, spec, sizes, dt, _child(root, 2, k), max_delay)
                    for k, spec in enumerate(_array_of_tables(data.get("projections", []), "projections"))]
     currents = [_current(k, spec) for k, spec in enumerate(_array_of_tables(data.get("currents", []), "currents"))]
-    monitors = _monitors(_table(data.get("monitors", {}), "monitors"))
-    max_delay = _integer(sim.get("max_delay_steps", 1024), "simulation.max_delay_steps", 0)
+    monitors = _monitors(_table(data.get("monitors", {}), "monitors"), sizes)
     net = Network(dt=dt, populations=populations, projections=projections, inputs=inputs, currents=currents,
                   monitors=monitors, max_delay_steps=max_delay, name=str(sim.get("name", name)),
                   metadata={"config": _jsonable(data)})
@@ -171,7 +171,7 @@ def _input(name: str, spec: Any, dt: float) -> PoissonInput | SpikeTimesInput:
 
 
 def _projection(k: int, spec: dict[str, Any], sizes: dict[str, int], dt: float,
-                seq: np.random.SeedSequence) -> Projection:
+                seq: np.random.SeedSequence, max_delay_steps: int) -> Projection:
     label = spec.get("name") or f"{spec.get('pre', '?')}->{spec.get('post', '?')}"
     path = f"projections[{k}]({label})"
     _check_keys(spec, _PROJECTION_KEYS, path)
@@ -189,6 +189,9 @@ def _projection(k: int, spec: dict[str, Any], sizes: dict[str, int], dt: float,
     if np.any(np.asarray(delay_s) < 0):
         raise ConfigError(f"{path}.delay", spec.get("delay"), "must be >= 0 (seconds)")
     delays = np.rint(np.asarray(delay_s) / dt).astype(np.int64)  # Brian2 also rounds delays to whole steps
+    if delays.size and int(np.max(delays)) > max_delay_steps:
+        raise ConfigError(f"{path}.delay", float(np.max(delay_s)),
+                          f"must be <= simulation.max_delay_steps x dt = {max_delay_steps * dt:g} s (seconds)")
     if delays.ndim == 0:
         delays = int(delays)
     return Projection(spec["pre"], spec["post"], conn, weights=weights, delays=delays, target=target,
@@ -238,13 +241,14 @@ def _current(k: int, spec: dict[str, Any]) -> NoiseCurrent:
                         std=_numbers(spec.get("std", 1.0), f"{path}.std"))
 
 
-def _monitors(spec: dict[str, Any]) -> list[Any]:
+def _monitors(spec: dict[str, Any], sizes: dict[str, int]) -> list[Any]:
     _check_keys(spec, {"spikes", "rates", "state"}, "monitors")
     out: list[Any] = []
-    for pop in _names(spec.get("spikes", []), "monitors.spikes"):
-        out.append(SpikeMonitor(pop))
-    for pop in _names(spec.get("rates", []), "monitors.rates"):
-        out.append(RateMonitor(pop))
+    for key, kind in (("spikes", SpikeMonitor), ("rates", RateMonitor)):
+        for pop in _names(spec.get(key, []), f"monitors.{key}"):
+            if pop not in sizes:
+                raise ConfigError(f"monitors.{key}", pop, f"unknown population or input; known: {sorted(sizes)}")
+            out.append(kind(pop))
     for k, st in enumerate(_array_of_tables(spec.get("state", []), "monitors.state")):
         path = f"monitors.state[{k}]"
         _check_keys(st, {"population", "variables", "indices", "every"}, path)
@@ -376,11 +380,22 @@ def _array_of_tables(value: Any, path: str) -> list[dict[str, Any]]:
     return value
 
 
+class _Elided:
+    """Stands for a whole table in an error message (printing the table would bury the key)."""
+
+    def __repr__(self) -> str:
+        return "{...}"
+
+
+_TABLE = _Elided()
+
+
 def _check_keys(spec: dict[str, Any], allowed: set[str], path: str) -> None:
     for key in spec:
         if key not in allowed:
             where = f"{path}.{key}" if path else key
-            raise ConfigError(where, spec[key], f"unknown key; allowed: {sorted(allowed)}")
+            shown = _TABLE if isinstance(spec[key], dict) else spec[key]
+            raise ConfigError(where, shown, f"unknown key; allowed: {sorted(allowed)}")
 
 
 def _jsonable(value: Any) -> Any:

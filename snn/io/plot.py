@@ -11,10 +11,26 @@ from snn.engine.recording import Recording
 from snn.errors import ConfigError
 from snn.io.atomic import commit, discard, temporary_path
 
+FORMATS = ("png", "pdf", "svg")
+
 
 def raster(rec: Recording, path: str | os.PathLike[str], trial: int = 0, bin_s: float = 5e-3,
            max_neurons: int = 2000) -> Path:
-    """Write a raster (neurons stacked by population) and the rate histogram (Hz, ``bin_s`` bins) to ``path``."""
+    """Write a raster (neurons stacked by population) and the rate histogram (Hz, ``bin_s`` bins) to ``path``.
+
+    Populations larger than ``max_neurons`` show their first ``max_neurons`` neurons (said in the legend);
+    the rate histogram always counts every neuron.
+    """
+    target = Path(path)
+    fmt = target.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise ConfigError("raster", str(path), f"must end in one of {['.' + f for f in FORMATS]}")
+    if not target.parent.is_dir():
+        raise ConfigError("raster", str(path), f"directory {target.parent} does not exist")
+    if not (isinstance(bin_s, (int, float)) and np.isfinite(bin_s) and bin_s > 0):
+        raise ConfigError("bin", bin_s, "must be a number of seconds > 0")
+    if rec.duration <= 0:
+        raise ConfigError("recording.duration_s", rec.duration, "must be > 0 to plot")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -34,7 +50,8 @@ def raster(rec: Recording, path: str | os.PathLike[str], trial: int = 0, bin_s: 
         shown = min(size, max_neurons)
         keep = neuron < shown
         color = colors[k % len(colors)]
-        ax_r.scatter(t[keep], neuron[keep] + offset, s=1.0, marker="|", color=color, label=pop)
+        label = pop if shown == size else f"{pop} (first {shown} of {size})"
+        ax_r.scatter(t[keep], neuron[keep] + offset, s=1.0, marker="|", color=color, label=label)
         counts, _ = np.histogram(t, bins=bins)
         ax_h.plot(bins[:-1] + bin_s / 2, counts / (size * bin_s), color=color, label=pop)
         offset += shown
@@ -46,10 +63,9 @@ def raster(rec: Recording, path: str | os.PathLike[str], trial: int = 0, bin_s: 
     ax_h.set_ylabel("rate (Hz)")
     ax_h.set_xlim(0, rec.duration)
     fig.tight_layout()
-    target = Path(path)
     tmp = temporary_path(target)
     try:
-        fig.savefig(tmp, dpi=120, format=target.suffix.lstrip(".") or "png")
+        fig.savefig(tmp, dpi=120, format=fmt)
         commit(tmp, target)
     except BaseException:
         discard(tmp)
