@@ -15,8 +15,10 @@ class ConfigError(ValueError):
     """Bad user input: one line naming the key path, the value and the constraint."""
 
     def __init__(self, path: str, value: Any, constraint: str) -> None:
+        path = str(path).replace("\r", "\\r").replace("\n", "\\n")  # one line, whatever a key contains
         self.path = path
         self.value = value
+        constraint = " ".join(str(constraint).split("\n"))
         self.constraint = constraint
         super().__init__(f"{path} = {_short(value)}: {constraint}")
 

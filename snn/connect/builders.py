@@ -386,8 +386,8 @@ def distance_dependent(pos_pre: np.ndarray, pos_post: np.ndarray, c: float, lam:
     post = _positions("pos_post", pos_post)
     c = _probability("c", c)
     lam = _real("lam", lam)
-    if lam <= 0.0:
-        raise ConfigError("lam", lam, "must be > 0")
+    if lam <= 0.0 or lam * lam == 0.0:  # (d / lam)**2 is computed with 1 / lam**2, which must not underflow
+        raise ConfigError("lam", lam, "must be > 0 (and lam**2 representable)")
     seed = _seed(seed)
     if cutoff is None:
         cut = math.inf

@@ -46,7 +46,7 @@ from snn.model import (
     StateMonitor,
     Uniform,
 )
-from snn.model.network import TARGETS
+from snn.model.network import MAX_NEURONS, TARGETS
 from snn.model.neurons import model_from_dict
 
 
@@ -103,6 +103,8 @@ def build_config(data: dict[str, Any], seed: int | None = None, trials: int | No
         dtype=_choice(sim.get("dtype", "float32"), "simulation.dtype", ("float32", "float64")),
     )
     dt = _number(sim.get("dt", 1e-4), "simulation.dt", 0.0)
+    if not 0 < dt < 1:
+        raise ConfigError("simulation.dt", dt, "must be a number of seconds in (0, 1)")
     root = np.random.SeedSequence([settings.seed, 0x5EED])
     populations = [_population(pname, spec, _child(root, 1, k))
                    for k, (pname, spec) in enumerate(_table(data.get("populations", {}), "populations").items())]
@@ -133,6 +135,8 @@ def _population(name: str, spec: Any, seq: np.random.SeedSequence) -> Population
     if not isinstance(spec["model"], str):
         raise ConfigError(f"{path}.model", spec["model"], f"must be one of {sorted(MODELS)}")
     size = _integer(spec.get("size"), f"{path}.size", 1)
+    if size > MAX_NEURONS:
+        raise ConfigError(f"{path}.size", size, f"must be <= {MAX_NEURONS} (neuron indices are int32)")
     rng = np.random.default_rng(seq)
     variables = {var: _distribution(value, size, rng, f"{path}.random.{var}", allow_scalar=False)
                  for var, value in _table(spec.get("random", {}), f"{path}.random").items()}
@@ -176,7 +180,7 @@ def _projection(k: int, spec: dict[str, Any], sizes: dict[str, int], dt: float,
     path = f"projections[{k}]({label})"
     _check_keys(spec, _PROJECTION_KEYS, path)
     for end in ("pre", "post"):
-        if spec.get(end) not in sizes:
+        if not isinstance(spec.get(end), str) or spec.get(end) not in sizes:
             raise ConfigError(f"{path}.{end}", spec.get(end), f"unknown population or input; known: {sorted(sizes)}")
     target = _choice(spec.get("target", "exc"), f"{path}.target", TARGETS)
     n_pre, n_post = sizes[spec["pre"]], sizes[spec["post"]]
@@ -274,6 +278,8 @@ def _dist_spec(value: dict[str, Any], path: str) -> tuple[str, tuple[float, floa
     if not isinstance(args, list) or len(args) != 2 or not all(_is_number(a) for a in args):
         raise ConfigError(f"{path}.{kind}", args, "must be a list of two numbers")
     lo, hi = float(args[0]), float(args[1])
+    if not (np.isfinite(lo) and np.isfinite(hi) and np.isfinite(hi - lo)):
+        raise ConfigError(f"{path}.{kind}", args, "must be finite numbers (with a finite difference)")
     if kind == "uniform" and not lo <= hi:
         raise ConfigError(f"{path}.uniform", args, "must have low <= high")
     if kind == "normal" and hi < 0:
@@ -306,14 +312,14 @@ def _expression(text: str, variables: dict[str, np.ndarray], n: int, path: str) 
     """Evaluate arithmetic (+ - * / ** and parentheses) over numbers and the population's random variables."""
     try:
         tree = ast.parse(text, mode="eval")
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError):
         raise ConfigError(path, text, "is not a valid arithmetic expression") from None
 
     def ev(node: ast.AST) -> Any:
         if isinstance(node, ast.Expression):
             return ev(node.body)
         if isinstance(node, ast.Constant) and _is_number(node.value):
-            return float(node.value)
+            return np.float64(node.value)  # numpy semantics: 1/0 -> inf, (-8)**(1/3) -> nan, both rejected below
         if isinstance(node, ast.Name):
             if node.id not in variables:
                 raise ConfigError(path, text, f"unknown variable {node.id!r}; declare it under random "
@@ -326,7 +332,10 @@ def _expression(text: str, variables: dict[str, np.ndarray], n: int, path: str) 
         raise ConfigError(path, text, "may only use numbers, random variables, + - * / ** and parentheses")
 
     with np.errstate(all="ignore"):
-        value = np.broadcast_to(np.asarray(ev(tree), dtype=np.float64), (n,)).copy()
+        try:
+            value = np.broadcast_to(np.asarray(ev(tree), dtype=np.float64), (n,)).copy()
+        except RecursionError:
+            raise ConfigError(path, text[:40], "is nested too deeply") from None
     if not np.all(np.isfinite(value)):
         raise ConfigError(path, text, "evaluates to a non-finite value")
     return value

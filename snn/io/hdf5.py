@@ -173,28 +173,44 @@ def load_recording(path: str | os.PathLike[str]) -> Recording:
     except OSError as exc:
         raise ConfigError("recording", str(path), f"is not a readable HDF5 file ({exc.__class__.__name__})") from None
     with f:
-        if f.attrs.get("format") != FORMAT:
-            raise ConfigError("recording", str(path), f"is not an {FORMAT} file")
-        if not bool(f.attrs.get("complete", False)):
-            raise ConfigError("recording", str(path), "is incomplete (the run did not finish)")
-        order = json.loads(f["sizes"].attrs["__order__"])
-        sizes = {name: int(f["sizes"].attrs[name]) for name in order}
-        rec = Recording(dt=float(f.attrs["dt_s"]), n_steps=int(f.attrs["n_steps"]), trials=int(f.attrs["trials"]),
-                        sizes=sizes, neuron_populations=json.loads(f.attrs["neuron_populations"]),
-                        metadata=json.loads(f.attrs["metadata"]))
-        for pop, g in f["spikes"].items():
-            rec.spikes[pop] = sort_spikes(g["trial"][:], g["neuron"][:], g["step"][:])
-        for pop, ds in f["rates"].items():
-            rec.rates[pop] = ds[:]
-        for pop, g in f["states"].items():
-            rec.state_indices[pop] = np.asarray(g.attrs["indices"])
-            rec.state_every[pop] = int(g.attrs["every"])
-            rec.states[pop] = {var: ds[:] for var, ds in g.items()}
-        s = f["summary"]
-        rec.spike_counts = {name: ds[:] for name, ds in s["spike_counts"].items()}
-        rec.synaptic_events = s["synaptic_events"][:]
-        rec.timings = json.loads(s.attrs["timings"])
+        try:
+            return _read(f, p)
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any damage inside a valid HDF5 container is one clear line
+            raise ConfigError("recording", p.name, f"is damaged ({type(exc).__name__}: {exc})") from None
+
+
+def _read(f: h5py.File, p: Path) -> Recording:
+    """The body of :func:`load_recording`; every inconsistency it meets becomes one ConfigError line."""
+    fmt = f.attrs.get("format")
+    if not isinstance(fmt, str) or fmt != FORMAT:
+        raise ConfigError("recording", str(p), f"is not an {FORMAT} file")
+    version = f.attrs.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ConfigError("recording", p.name, f"has format_version {version}; this version reads {FORMAT_VERSION}")
+    if not bool(f.attrs.get("complete", False)):
+        raise ConfigError("recording", str(p), "is incomplete (the run did not finish)")
+    order = json.loads(f["sizes"].attrs["__order__"])
+    sizes = {name: int(f["sizes"].attrs[name]) for name in order}
+    rec = Recording(dt=float(f.attrs["dt_s"]), n_steps=int(f.attrs["n_steps"]), trials=int(f.attrs["trials"]),
+                    sizes=sizes, neuron_populations=json.loads(f.attrs["neuron_populations"]),
+                    metadata=json.loads(f.attrs["metadata"]))
+    for pop, g in f["spikes"].items():
+        rec.spikes[pop] = sort_spikes(g["trial"][:], g["neuron"][:], g["step"][:])
+    for pop, ds in f["rates"].items():
+        rec.rates[pop] = ds[:]
+    for pop, g in f["states"].items():
+        rec.state_indices[pop] = np.asarray(g.attrs["indices"])
+        rec.state_every[pop] = int(g.attrs["every"])
+        rec.states[pop] = {var: ds[:] for var, ds in g.items()}
+    s = f["summary"]
+    rec.spike_counts = {name: ds[:] for name, ds in s["spike_counts"].items()}
+    rec.synaptic_events = s["synaptic_events"][:]
+    rec.timings = json.loads(s.attrs["timings"])
     return rec
+
+
 
 
 def _json_default(value: Any) -> Any:

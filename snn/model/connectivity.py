@@ -16,7 +16,7 @@ def frozen_array(values: object, dtype: np.dtype | type, path: str) -> np.ndarra
     """
     try:
         arr = np.asarray(values, dtype=dtype)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(path, values, f"must be convertible to an array of {np.dtype(dtype).name}") from exc
     view = arr.view()
     view.flags.writeable = False

@@ -27,6 +27,9 @@ EVENT_DTYPE = np.dtype([("x", np.int16), ("y", np.int16), ("t", np.int64), ("p",
 TARGETS = ("exc", "inh", "delta")
 Target = Literal["exc", "inh", "delta"]
 
+#: most neurons of all populations and inputs together: the engine indexes them with int32
+MAX_NEURONS = 2**31 - 1
+
 #: largest ring-buffer length the engine supports (delays are stored as uint16 steps)
 MAX_DELAY_LIMIT = 65535
 
@@ -71,8 +74,8 @@ def _check_name(name: object, path: str) -> str:
 
 
 def _check_size(size: object, path: str) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ConfigError(path, size, "must be an integer >= 1")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= MAX_NEURONS:
+        raise ConfigError(path, size, f"must be an integer in [1, {MAX_NEURONS}]")
     return int(size)
 
 
