@@ -74,8 +74,10 @@ def _check_name(name: object, path: str) -> str:
 
 
 def _check_size(size: object, path: str) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= MAX_NEURONS:
-        raise ConfigError(path, size, f"must be an integer in [1, {MAX_NEURONS}]")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ConfigError(path, size, "must be an integer >= 1")
+    if size > MAX_NEURONS:
+        raise ConfigError(path, size, f"must be <= {MAX_NEURONS} (neuron indices are int32)")
     return int(size)
 
 
