@@ -477,3 +477,17 @@ def test_config_error_message_stays_on_one_line_for_values_whose_repr_wraps():
     with pytest.raises(ConfigError) as info:
         _pop(bias=[np.zeros((2, 2))])
     _check(info, "populations.p.bias", None, "must have shape (3,)")
+
+
+def test_state_monitor_twice_on_one_population_and_empty_indices_are_config_errors():
+    """Both used to fail only at run time (KeyError / IndexError inside the engine)."""
+    from snn.model import LIF as _LIF
+    from snn.model import Network as _Network
+    from snn.model import Population as _Population
+    from snn.model import StateMonitor as _StateMonitor
+
+    pop = _Population("p", 3, _LIF())
+    with pytest.raises(ConfigError, match="second StateMonitor"):
+        _Network(dt=1e-4, populations=[pop], monitors=[_StateMonitor("p", ("v",)), _StateMonitor("p", ("i_exc",))])
+    with pytest.raises(ConfigError, match="at least one neuron index"):
+        _Network(dt=1e-4, populations=[pop], monitors=[_StateMonitor("p", ("v",), indices=[])])

@@ -433,8 +433,14 @@ class Network:
                     raise ConfigError(f"{path}.{attr}", getattr(cur, attr), f"must be finite, scalar or {n} values")
                 if attr == "std" and np.any(arr < 0):
                     raise ConfigError(f"{path}.std", cur.std, "must be >= 0")
+        state_pops: set[str] = set()
         for mon in self.monitors:
             self._check_monitor(mon, sizes, pops)
+            if isinstance(mon, StateMonitor):
+                if mon.population in state_pops:
+                    raise ConfigError(f"monitors.StateMonitor.{mon.population}", mon.population,
+                                      "has a second StateMonitor; list all variables and indices in one")
+                state_pops.add(mon.population)
 
     def _check_monitor(self, mon: Monitor, sizes: dict[str, int], pops: dict[str, Population]) -> None:
         kind = type(mon).__name__
@@ -452,8 +458,8 @@ class Network:
                     raise ConfigError(f"{path}.variables", var, f"unknown state variable; known: {list(known)}")
             if mon.indices is not None:
                 n = sizes[mon.population]
-                if mon.indices.ndim != 1 or (mon.indices.size and (mon.indices.min() < 0 or mon.indices.max() >= n)):
-                    raise ConfigError(f"{path}.indices", mon.indices, f"must be neuron indices in [0, {n})")
+                if mon.indices.ndim != 1 or mon.indices.size == 0 or mon.indices.min() < 0 or mon.indices.max() >= n:
+                    raise ConfigError(f"{path}.indices", mon.indices, f"must be at least one neuron index in [0, {n})")
 
     def sizes(self) -> dict[str, int]:
         """Number of neurons (or source channels) of every population and input, by name."""
