@@ -13,9 +13,18 @@ import numpy as np
 from numba import typed
 
 from snn.engine.kernels import layout as L
+from snn.engine.plastic import PlasticInput, PlasticTables, build_plastic_tables
 from snn.errors import ConfigError
-from snn.model.network import EventStreamInput, Network, Normal, PoissonInput, SpikeTimesInput, Uniform
-from snn.model.neurons import IF, LI, AdaptiveLIF, Izhikevich, NeuronModel
+from snn.model.network import (
+    EventStreamInput,
+    Network,
+    Normal,
+    PoissonInput,
+    SpikeTimesInput,
+    Uniform,
+    WeightMonitor,
+)
+from snn.model.neurons import IF, LI, AdaptiveLIF, ConductanceLIF, Izhikevich, NeuronModel
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -86,6 +95,27 @@ def linear_coefficients(model: NeuronModel, dt: float) -> np.ndarray:
     return rows
 
 
+def conductance_coefficients(model: ConductanceLIF, dt: float) -> np.ndarray:
+    """Coefficient rows (N_CONDUCTANCE, n or 1): Brian2's exponential-Euler scalar code (``_lio_*``) for COBA."""
+    p = {name: np.asarray(getattr(model, name), dtype=np.float64) for name in model.parameter_names()}
+    shape = np.broadcast_shapes(*(a.shape for a in p.values()))
+    rows = np.zeros((L.N_CONDUCTANCE,) + shape, dtype=np.float64)
+    k = 1.0 / p["tau_m"]
+    rows[L.C_K] = k
+    rows[L.C_KE] = p["e_exc"] / p["tau_m"]
+    rows[L.C_KI] = p["e_inh"] / p["tau_m"]
+    rows[L.C_KL] = p["v_rest"] / p["tau_m"]
+    rows[L.C_NK] = 0.0 - k
+    rows[L.C_DT] = dt
+    rows[L.C_DE] = np.exp((-dt) / p["tau_syn_exc"])
+    rows[L.C_DI] = np.exp((-dt) / p["tau_syn_inh"])
+    rows[L.C_VTH] = p["v_threshold"]
+    rows[L.C_VRESET] = p["v_reset"]
+    rows[L.C_REF] = np.floor((p["t_ref"] + 1e-3 * dt) / dt)
+    rows[L.C_BIAS] = p["bias"]
+    return rows
+
+
 def izhikevich_coefficients(model: Izhikevich, dt: float) -> np.ndarray:
     p = {name: np.asarray(getattr(model, name), dtype=np.float64) for name in model.parameter_names()}
     shape = np.broadcast_shapes(*(a.shape for a in p.values()))
@@ -135,6 +165,20 @@ class CompiledNetwork:
     prob: np.ndarray
     nmean: np.ndarray
     nstd: np.ndarray
+    plastic: PlasticTables
+    # engine synapse order (rows sorted by delay) of projections whose weights are read back (plastic or
+    # monitored); None where the order is the description's or nothing is read back (saves 8 bytes per synapse)
+    q_perm: list[np.ndarray | None]
+    q_syn0: np.ndarray  # first synapse of each projection in the flat arrays
+
+    def description_order(self, q: int, values: np.ndarray) -> np.ndarray:
+        """Per-synapse values of projection q (last axis, engine order) in the description's synapse order."""
+        perm = self.q_perm[q]
+        if perm is None:
+            return values
+        out = np.empty_like(values)
+        out[..., perm] = values
+        return out
 
     @property
     def n_total(self) -> int:
@@ -179,6 +223,11 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
         if isinstance(model, Izhikevich):
             p_kind[k] = L.KIND_IZHIKEVICH
             add_block(_broadcast_rows(izhikevich_coefficients(model, net.dt), pop.size), k)
+            p_flags[k] |= L.F_SPIKING
+            reset_value[g0:g1] = True
+        elif isinstance(model, ConductanceLIF):
+            p_kind[k] = L.KIND_CONDUCTANCE
+            add_block(_broadcast_rows(conductance_coefficients(model, net.dt), pop.size), k)
             p_flags[k] |= L.F_SPIKING
             reset_value[g0:g1] = True
         else:
@@ -232,6 +281,10 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
     q_row0 = np.zeros(n_proj, np.int64)
     q_doff0 = np.zeros(n_proj, np.int64)
     indptrs, indices_l, weights_l, doff_l = [], [], [], []
+    q_perm: list[np.ndarray | None] = []
+    read_back = {m.projection for m in net.monitors if isinstance(m, WeightMonitor)}
+    q_syn0 = np.zeros(n_proj, np.int64)
+    plastic_items: list[PlasticInput] = []
     n_syn = n_rows = n_doff = 0
     for q, proj in enumerate(net.projections):
         pre_k = names.index(proj.pre)
@@ -246,6 +299,7 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
         indptrs.append(conn.indptr + n_syn)  # absolute synapse positions in the flat arrays
         n_rows += conn.indptr.size
         indices, weights, delays = conn.indices, proj.weights, proj.delays
+        perm = None
         if np.ndim(delays) == 0:
             q_const[q] = int(delays)
         else:
@@ -256,6 +310,13 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
             q_doff0[q] = n_doff
             doff_l.append(delay_offsets(conn.indptr, delays, proj.max_delay))
             n_doff += doff_l[-1].size
+        plastic = proj.plasticity is not None or proj.stp is not None
+        q_perm.append(perm if plastic or proj.name in read_back else None)
+        q_syn0[q] = n_syn
+        if plastic:
+            plastic_items.append(PlasticInput(
+                index=q, projection=proj, syn0=n_syn, indptr=conn.indptr, indices=indices, weights=weights,
+                delays=None if np.ndim(delays) == 0 else np.asarray(delays), post_pop=post_k))
         indices_l.append(indices)
         weights_l.append(np.asarray(weights, dtype=dtype))
         n_syn += conn.nnz
@@ -267,6 +328,7 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
         weights=_flat(weights_l, dtype).reshape(1, -1), doff=_flat(doff_l, _offset_dtype(doff_l)), q_doff0=q_doff0,
         q_const_delay=q_const, q_max_delay=q_max, q_channel=q_channel, q_pre0=q_pre0,
         q_post0=q_post0, prob=prob, nmean=nmean, nstd=nstd,
+        plastic=build_plastic_tables(plastic_items, n_proj, net.dt, dtype), q_perm=q_perm, q_syn0=q_syn0,
     )
 
 
@@ -402,7 +464,7 @@ def initial_state(net: Network, cn: CompiledNetwork, rngs: list[np.random.Genera
         model = pop.model
         for b, rng in enumerate(rngs):
             for var in model.state_variables:  # "v" comes first, so u = b·v can use it
-                key = "aux" if var in ("u", "w") else var
+                key = _STATE_ARRAY.get(var, var)
                 if var in pop.initial:
                     values = _draw(pop.initial[var], pop.size, rng)
                 elif var == "v":
@@ -415,6 +477,10 @@ def initial_state(net: Network, cn: CompiledNetwork, rngs: list[np.random.Genera
                     continue
                 state[key][b, g0:g1] = values
     return state
+
+
+#: where each model's state variables live in the engine's state arrays
+_STATE_ARRAY = {"u": "aux", "w": "aux", "g_exc": "i_exc", "g_inh": "i_inh"}
 
 
 def _draw(spec: object, size: int, rng: np.random.Generator) -> np.ndarray:

@@ -44,6 +44,8 @@ class RunInfo:
     rate_monitors: list[str]
     state_monitors: dict[str, dict[str, Any]]  # population -> {"variables", "indices", "every"}
     metadata: dict[str, Any]
+    # projection -> {"every": snapshot interval (steps), "synapses": count}
+    weight_monitors: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class Sink(Protocol):
@@ -59,6 +61,9 @@ class Sink(Protocol):
     def states(self, population: str, variable: str, values: np.ndarray) -> None:
         """Sampled values, shape (trials, samples_in_chunk, n_indices), for consecutive chunks."""
 
+    def weights(self, projection: str, values: np.ndarray) -> None:
+        """Weight snapshots, shape (trials, snapshots_in_chunk, synapses), for consecutive chunks."""
+
     def finish(self, summary: dict[str, Any]) -> Any: ...
 
     def abort(self) -> None:
@@ -70,7 +75,9 @@ class Recording:
     """Everything a run recorded, in memory.
 
     ``spike_counts[pop]`` (trials,) is always available; ``spikes``, ``rates`` and ``states`` only for
-    monitored populations. ``timings`` holds ``compile_s`` and ``loop_s`` (seconds); ``metadata`` the network
+    monitored populations. ``weights[proj]`` (trials, snapshots, synapses) holds WeightMonitor snapshots
+    (every ``weight_every[proj]`` steps from step 0); ``final_weights[proj]`` (trials, synapses) the weights of
+    every plastic projection at the end of the run. Synapses are in the projection's (CSR) order. ``timings`` holds ``compile_s`` and ``loop_s`` (seconds); ``metadata`` the network
     description, seed, dtype and package version.
     """
 
@@ -83,6 +90,9 @@ class Recording:
     states: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     state_indices: dict[str, np.ndarray] = field(default_factory=dict)
     state_every: dict[str, int] = field(default_factory=dict)
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
+    weight_every: dict[str, int] = field(default_factory=dict)
+    final_weights: dict[str, np.ndarray] = field(default_factory=dict)
     spike_counts: dict[str, np.ndarray] = field(default_factory=dict)
     synaptic_events: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     neuron_populations: list[str] = field(default_factory=list)
@@ -124,6 +134,7 @@ class MemorySink:
         self._spikes: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         self._rates: dict[str, list[np.ndarray]] = {}
         self._states: dict[str, dict[str, list[np.ndarray]]] = {}
+        self._weights: dict[str, list[np.ndarray]] = {}
         self.info: RunInfo | None = None
 
     def begin(self, info: RunInfo) -> None:
@@ -131,6 +142,7 @@ class MemorySink:
         self._spikes = {p: [] for p in info.spike_monitors}
         self._rates = {p: [] for p in info.rate_monitors}
         self._states = {p: {v: [] for v in spec["variables"]} for p, spec in info.state_monitors.items()}
+        self._weights = {q: [] for q in info.weight_monitors}
 
     def spikes(self, population: str, trial: np.ndarray, neuron: np.ndarray, step: np.ndarray) -> None:
         self._spikes[population].append((trial, neuron, step))
@@ -140,6 +152,9 @@ class MemorySink:
 
     def states(self, population: str, variable: str, values: np.ndarray) -> None:
         self._states[population][variable].append(values)
+
+    def weights(self, projection: str, values: np.ndarray) -> None:
+        self._weights[projection].append(values)
 
     def abort(self) -> None:
         self.info = None
@@ -162,6 +177,12 @@ class MemorySink:
                 var: (np.concatenate(parts, axis=1) if parts else np.zeros((info.trials, 0, len(spec["indices"]))))
                 for var, parts in per_var.items()
             }
+        for proj, parts in self._weights.items():
+            spec = info.weight_monitors[proj]
+            rec.weight_every[proj] = int(spec["every"])
+            rec.weights[proj] = (np.concatenate(parts, axis=1) if parts
+                                 else np.zeros((info.trials, 0, spec["synapses"])))
+        rec.final_weights = {k: np.asarray(v) for k, v in summary.get("final_weights", {}).items()}
         rec.spike_counts = {k: np.asarray(v) for k, v in summary["spike_counts"].items()}
         rec.synaptic_events = np.asarray(summary["synaptic_events"], np.int64)
         rec.timings = dict(summary["timings"])

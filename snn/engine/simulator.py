@@ -14,7 +14,7 @@ from snn.engine.kernels import layout as L
 from snn.engine.kernels.loop import run_chunk
 from snn.engine.recording import MemorySink, RunInfo, Sink
 from snn.errors import ConfigError
-from snn.model.network import Network, RateMonitor, SpikeMonitor, StateMonitor
+from snn.model.network import Network, RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 
 #: memory budget for the per-chunk rate and state-monitor buffers (bytes)
 _CHUNK_BUFFER_BYTES = 256 << 20
@@ -52,6 +52,12 @@ class _Run:
     events: np.ndarray
     counts: np.ndarray
     t_at: np.ndarray
+    learn: bool
+    pw: np.ndarray  # plastic weights: (trials, n) when trials learn, else (1, n)
+    grp: np.ndarray  # (trials, groups, N_G) presynaptic traces and STP state
+    grp_last: np.ndarray  # (trials, groups) step of each group's last arrival
+    post_tr: np.ndarray  # (trials, target neurons, 2) postsynaptic traces
+    post_last: np.ndarray
 
 
 class Simulator:
@@ -85,10 +91,13 @@ class Simulator:
         return self.compile_s
 
     def run(self, duration: float, trials: int = 1, seed: int = 0, sink: Sink | None = None,
-            progress: bool = False, chunk_steps: int | None = None) -> Any:
+            progress: bool = False, chunk_steps: int | None = None, learning: bool = True) -> Any:
         """Simulate ``duration`` seconds for ``trials`` independent trials, in parallel over trials.
 
         Every trial starts from its own initial state and random stream (see :func:`trial_seeds`).
+        With ``learning`` (default) every trial learns on its own copy of the plastic projections' weights,
+        starting from the description's; ``learning=False`` turns the STDP rules off and all trials share one
+        read-only weight set (short-term plasticity, which is dynamics rather than learning, stays on).
         Returns what the sink returns: a :class:`~snn.engine.recording.Recording` by default, the file
         path for ``snn.io.HDF5Sink``.
         """
@@ -101,8 +110,10 @@ class Simulator:
         if chunk_steps is not None and (isinstance(chunk_steps, bool) or not isinstance(chunk_steps, int)
                                         or chunk_steps < 1):
             raise ConfigError("simulation.chunk_steps", chunk_steps, "must be an integer >= 1")
+        if not isinstance(learning, bool):
+            raise ConfigError("simulation.learning", learning, "must be true or false")
         self.warmup()
-        run = self._prepare(float(duration), int(trials), int(seed), chunk_steps)
+        run = self._prepare(float(duration), int(trials), int(seed), chunk_steps, learning=learning)
         return self._execute(run, MemorySink() if sink is None else sink, int(seed), progress)
 
     def memory_bytes(self) -> dict[str, float]:
@@ -125,7 +136,7 @@ class Simulator:
         return cn.n_total + source_worst * sum(int(k == L.KIND_SPIKE_TIMES) for k in cn.p_kind)
 
     def _prepare(self, duration: float, trials: int, seed: int, chunk_steps: int | None = None,
-                 warmup: bool = False) -> _Run:
+                 warmup: bool = False, learning: bool = True) -> _Run:
         net, cn = self.network, self.compiled
         n_steps = int(round(duration / net.dt))
         seqs = trial_seeds(seed, trials)
@@ -176,8 +187,35 @@ class Simulator:
             mon_out=np.zeros((trials, chunk_steps if n_cols else 1, max(n_cols, 1)), self.dtype), mon_cols=mon_cols,
             rate_out=np.zeros((trials, chunk_steps, len(cn.names)), np.int32),
             events=np.zeros(trials, np.int64), counts=np.zeros((trials, len(cn.names)), np.int64),
-            t_at=np.zeros(trials, np.int64),
+            t_at=np.zeros(trials, np.int64), **self._plastic_state(trials, learning),
         )
+
+    def _plastic_state(self, trials: int, learning: bool) -> dict[str, Any]:
+        """Per-run copies: the plastic weights (one row per trial when trials learn), traces and STP state."""
+        pt = self.compiled.plastic
+        learn = learning and pt.learning
+        grp = np.zeros((trials, pt.n_groups, L.N_G), np.float64)
+        grp[:, :, L.G_X] = 1.0  # STP resources start full
+        return {
+            "learn": learn,
+            "pw": np.repeat(pt.weights, trials, axis=0) if learn else pt.weights.copy(),
+            "grp": grp,
+            "grp_last": np.zeros((trials, pt.n_groups), np.int64),
+            "post_tr": np.zeros((trials, pt.n_post, 2), np.float64),
+            "post_last": np.zeros((trials, pt.n_post), np.int64),
+        }
+
+    def _weights_now(self, run: _Run, q: int) -> np.ndarray:
+        """Weights of projection q for every trial, (trials, synapses), in the description's synapse order."""
+        cn = self.compiled
+        trials = run.t_at.size
+        if q in cn.plastic.spans:
+            a, b = cn.plastic.spans[q]
+            values = run.pw[:, a:b]
+        else:
+            nnz = self.network.projections[q].connectivity.nnz
+            values = cn.weights[:, cn.q_syn0[q]: cn.q_syn0[q] + nnz]
+        return np.ascontiguousarray(np.broadcast_to(cn.description_order(q, values), (trials, values.shape[1])))
 
     def _run_info(self, run: _Run, seed: int) -> RunInfo:
         net, cn = self.network, self.compiled
@@ -194,6 +232,8 @@ class Simulator:
             spike_monitors=list(dict.fromkeys(m.population for m in net.monitors if isinstance(m, SpikeMonitor))),
             rate_monitors=list(dict.fromkeys(m.population for m in net.monitors if isinstance(m, RateMonitor))),
             state_monitors=state_spec,
+            weight_monitors={m.projection: {"every": m.every, "synapses": _projection(net, m.projection).connectivity.nnz}
+                             for m in net.monitors if isinstance(m, WeightMonitor)},
             metadata={"network": net.describe(), "seed": seed, "trials": trials, "duration_s": run.n_steps * net.dt,
                       "dtype": np.dtype(self.dtype).name, "snn_version": _version()},
         )
@@ -207,7 +247,10 @@ class Simulator:
             sink.abort()
             raise
         cn = self.compiled
+        projections = self.network.projections
         summary = {
+            "final_weights": {projections[q].name: self._weights_now(run, q) for q in cn.plastic.spans
+                              if projections[q].plasticity is not None},
             "spike_counts": {name: run.counts[:, k].copy() for k, name in enumerate(cn.names)},
             "synaptic_events": run.events.copy(),
             "timings": {"build_s": self.build_s, "compile_s": self.compile_s, "loop_s": loop_s},
@@ -216,6 +259,7 @@ class Simulator:
 
     def _loop(self, run: _Run, sink: Sink, info: RunInfo, progress: bool) -> float:
         cn, s = self.compiled, run.state
+        pt = cn.plastic
         bar = None
         if progress and run.n_steps:
             from tqdm import tqdm
@@ -223,9 +267,15 @@ class Simulator:
             bar = tqdm(total=run.n_steps, unit="step", desc=self.network.name, leave=False)
         loop_s = 0.0
         c0 = 0
+        names = [p.name for p in self.network.projections]
+        snapshots = [(names.index(name), name, spec["every"]) for name, spec in info.weight_monitors.items()]
         try:
             while True:  # at least one kernel call, so a zero-step warm-up compiles and starts the thread pool
                 c1 = min(run.n_steps, c0 + run.chunk_steps)
+                for q, name, every in snapshots:  # snapshots are taken between kernel calls
+                    if c0 % every == 0 and c0 < run.n_steps:
+                        sink.weights(name, self._weights_now(run, q)[:, None, :])
+                    c1 = min(c1, c0 + every - c0 % every)
                 while True:
                     t1 = time.perf_counter()
                     run_chunk(
@@ -235,6 +285,8 @@ class Simulator:
                         run.hist, run.hist_ptr,
                         cn.q_pre, cn.q_row0, cn.indptr, cn.indices, cn.weights, cn.doff, cn.q_doff0,
                         cn.q_const_delay, cn.q_max_delay, cn.q_channel, cn.q_pre0, cn.q_post0,
+                        pt.q_plastic, pt.pl_int, pt.pl_par, run.pw, run.grp, run.grp_last, run.post_tr, run.post_last,
+                        pt.csc_ptr, pt.csc_syn, pt.csc_grp, run.learn,
                         cn.prob, run.st_ptr, run.st_idx,
                         cn.nmean, cn.nstd, run.rng_state,
                         run.spk_step, run.spk_idx, run.spk_n, run.reserve,
@@ -276,6 +328,10 @@ class Simulator:
             k = cn.index_of(name)
             sel = (gidx >= cn.p_start[k]) & (gidx < cn.p_start[k + 1])
             sink.spikes(name, trial[sel], (gidx[sel] - cn.p_start[k]).astype(np.int32), step[sel])
+
+
+def _projection(net: Network, name: str) -> Any:
+    return next(p for p in net.projections if p.name == name)
 
 
 def _version() -> str:

@@ -15,11 +15,14 @@ from snn.model.network import (
     SpikeTimesInput,
     StateMonitor,
     Uniform,
+    WeightMonitor,
 )
-from snn.model.neurons import IF, LI, LIF, MODELS, AdaptiveLIF, Izhikevich, NeuronModel
+from snn.model.neurons import IF, LI, LIF, MODELS, AdaptiveLIF, ConductanceLIF, Izhikevich, NeuronModel
+from snn.model.plasticity import STDP, TripletSTDP, TsodyksMarkram
 
 __all__ = [
     "EVENT_DTYPE", "IF", "LI", "LIF", "MODELS", "AdaptiveLIF", "Connectivity", "EventStreamInput", "Izhikevich",
     "Network", "NeuronModel", "NoiseCurrent", "Normal", "PoissonInput", "Population", "Projection", "RateMonitor",
-    "SpikeMonitor", "SpikeTimesInput", "StateMonitor", "Uniform",
+    "SpikeMonitor", "SpikeTimesInput", "StateMonitor", "Uniform", "WeightMonitor", "ConductanceLIF", "STDP",
+    "TripletSTDP", "TsodyksMarkram",
 ]

@@ -18,7 +18,8 @@ import numpy as np
 
 from snn.errors import ConfigError
 from snn.model.connectivity import Connectivity, frozen_array
-from snn.model.neurons import NeuronModel
+from snn.model.neurons import ConductanceLIF, NeuronModel
+from snn.model.plasticity import STDP, TripletSTDP, TsodyksMarkram
 
 #: tonic's event dtype: x, y (pixels), t (microseconds), p (polarity)
 EVENT_DTYPE = np.dtype([("x", np.int16), ("y", np.int16), ("t", np.int64), ("p", bool)])
@@ -270,7 +271,12 @@ class Projection:
     ``weights``: scalar or one per synapse (mV jump of the target current). ``delays``: integer steps, scalar
     or one per synapse; a spike emitted in step t reaches the target at the end of step t + delay (delay 0:
     the same step, after thresholding, as Brian2). ``target``: ``"exc"`` / ``"inh"`` add to the exponential
-    excitatory / inhibitory synaptic current; ``"delta"`` is a plain Dirac current that moves ``v`` by ``w``.
+    excitatory / inhibitory synaptic current (conductance, for :class:`~snn.model.ConductanceLIF` targets);
+    ``"delta"`` is a plain Dirac current that moves ``v`` by ``w``.
+
+    ``plasticity``: an :class:`~snn.model.STDP` or :class:`~snn.model.TripletSTDP` rule (weights then change
+    during a run; initial weights must lie in its [w_min, w_max]). ``stp``: Tsodyks–Markram short-term
+    plasticity scaling every delivered weight. Delays are axonal for both (see :mod:`snn.model.plasticity`).
     """
 
     pre: str
@@ -280,11 +286,17 @@ class Projection:
     delays: int | np.ndarray = 0
     target: Target = "exc"
     name: str = ""
+    plasticity: STDP | TripletSTDP | None = None
+    stp: TsodyksMarkram | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
             object.__setattr__(self, "name", f"{self.pre}->{self.post}")
         path = f"projections.{self.name}"
+        if self.plasticity is not None and not isinstance(self.plasticity, (STDP, TripletSTDP)):
+            raise ConfigError(f"{path}.plasticity", self.plasticity, "must be an STDP or TripletSTDP rule, or None")
+        if self.stp is not None and not isinstance(self.stp, TsodyksMarkram):
+            raise ConfigError(f"{path}.stp", self.stp, "must be a TsodyksMarkram rule, or None")
         if not isinstance(self.connectivity, Connectivity):
             raise ConfigError(f"{path}.connectivity", self.connectivity, "must be a Connectivity (see snn.connect)")
         nnz = self.connectivity.nnz
@@ -314,6 +326,8 @@ class Projection:
             if d.size and (d.min() < 0 or d.max() > MAX_DELAY_LIMIT):
                 raise ConfigError(f"{path}.delays", self.delays, f"must be in [0, {MAX_DELAY_LIMIT}] steps")
             object.__setattr__(self, "delays", frozen_array(d, np.uint16, f"{path}.delays"))
+        if self.plasticity is not None:
+            self.plasticity.check_weights(w, path)
 
     @property
     def max_delay(self) -> int:
@@ -356,13 +370,27 @@ class StateMonitor:
 
 
 @dataclass(frozen=True)
+class WeightMonitor:
+    """Snapshot the weights of a projection every ``every`` steps (at the start of the step, from step 0),
+    per trial, in the projection's synapse order. Final weights of plastic projections are always recorded."""
+
+    projection: str
+    every: int = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.every, bool) or not isinstance(self.every, (int, np.integer)) or self.every < 1:
+            raise ConfigError(f"monitors.weights.{self.projection}.every", self.every,
+                              "must be an integer >= 1 (steps)")
+
+
+@dataclass(frozen=True)
 class RateMonitor:
     """Record the number of spikes of a population in every step (population rate = count / (size · dt))."""
 
     population: str
 
 
-Monitor = SpikeMonitor | StateMonitor | RateMonitor
+Monitor = SpikeMonitor | StateMonitor | RateMonitor | WeightMonitor
 
 
 # --- the network ------------------------------------------------------------------------------------------
@@ -419,6 +447,11 @@ class Network:
             if c.n_pre != sizes[proj.pre] or c.n_post != sizes[proj.post]:
                 raise ConfigError(f"{path}.connectivity", (c.n_pre, c.n_post),
                                   f"must be ({sizes[proj.pre]}, {sizes[proj.post]}) = sizes of {proj.pre}, {proj.post}")
+            if isinstance(pops[proj.post].model, ConductanceLIF) and proj.target != "delta":
+                w = proj.weights
+                if w.size and w.min() < 0:
+                    raise ConfigError(f"{path}.weights", float(w.min()),
+                                      f"must be >= 0: {proj.post} has conductance synapses (weights are conductances)")
             if proj.max_delay > self.max_delay_steps:
                 raise ConfigError(f"{path}.delays", proj.max_delay,
                                   f"must be <= simulation.max_delay_steps = {self.max_delay_steps} (ring buffer)")
@@ -433,8 +466,24 @@ class Network:
                     raise ConfigError(f"{path}.{attr}", getattr(cur, attr), f"must be finite, scalar or {n} values")
                 if attr == "std" and np.any(arr < 0):
                     raise ConfigError(f"{path}.std", cur.std, "must be >= 0")
+        names = [p.name for p in self.projections]
+        watched = {m.projection for m in self.monitors if isinstance(m, WeightMonitor)}
+        for proj in self.projections:  # recordings key weights by projection name
+            if (proj.plasticity is not None or proj.name in watched) and names.count(proj.name) > 1:
+                raise ConfigError(f"projections.{proj.name}.name", proj.name,
+                                  "must be unique for plastic or weight-monitored projections (set name=)")
         state_pops: set[str] = set()
+        weight_projs: set[str] = set()
         for mon in self.monitors:
+            if isinstance(mon, WeightMonitor):
+                if mon.projection not in names:
+                    raise ConfigError(f"monitors.WeightMonitor.{mon.projection}.projection", mon.projection,
+                                      f"unknown projection; known: {names}")
+                if mon.projection in weight_projs:
+                    raise ConfigError(f"monitors.WeightMonitor.{mon.projection}", mon.projection,
+                                      "has a second WeightMonitor")
+                weight_projs.add(mon.projection)
+                continue
             self._check_monitor(mon, sizes, pops)
             if isinstance(mon, StateMonitor):
                 if mon.population in state_pops:
@@ -446,7 +495,7 @@ class Network:
         kind = type(mon).__name__
         path = f"monitors.{kind}.{getattr(mon, 'population', '?')}"
         if not isinstance(mon, (SpikeMonitor, StateMonitor, RateMonitor)):
-            raise ConfigError("monitors", mon, "must be SpikeMonitor, StateMonitor or RateMonitor objects")
+            raise ConfigError("monitors", mon, "must be SpikeMonitor, StateMonitor, RateMonitor or WeightMonitor objects")
         if mon.population not in sizes:
             raise ConfigError(f"{path}.population", mon.population, f"unknown population; known: {sorted(sizes)}")
         if isinstance(mon, StateMonitor):
@@ -487,7 +536,9 @@ class Network:
             "inputs": {s.name: {"kind": type(s).__name__, "size": s.size} for s in self.inputs},
             "projections": {
                 p.name: {"pre": p.pre, "post": p.post, "target": p.target, "synapses": p.connectivity.nnz,
-                         "max_delay_steps": p.max_delay}
+                         "max_delay_steps": p.max_delay,
+                         "plasticity": p.plasticity.as_dict() if p.plasticity is not None else None,
+                         "stp": p.stp.as_dict() if p.stp is not None else None}
                 for p in self.projections
             },
             "metadata": self.metadata,

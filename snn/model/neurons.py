@@ -176,6 +176,35 @@ class AdaptiveLIF(LIF):
 
 
 @dataclass(frozen=True, eq=False)
+class ConductanceLIF(NeuronModel):
+    """LIF neuron with exponential conductance synapses and reversal potentials (COBA; Vogels & Abbott 2005).
+
+    ``tau_m dv/dt = (v_rest - v) + g_exc (e_exc - v) + g_inh (e_inh - v) + bias``,
+    ``tau_syn_exc dg_exc/dt = -g_exc`` (same for inh). Conductances are dimensionless, in units of the leak
+    conductance (a weight of 0.6 opens 0.6 leak conductances: Vogels & Abbott's 6 nS on a 10 nS leak), so
+    weights onto this model must be >= 0 on both channels.
+    Integrated with the exponential Euler method (Brian2's ``method='exponential_euler'``): over one step
+    ``v`` relaxes exactly towards the fixed point of the conductances held at their start-of-step values;
+    the conductances decay exactly. Threshold (strict ``>``), reset to ``v_reset`` and refractoriness
+    (``v`` held) as :class:`LIF`. Defaults: Vogels & Abbott's COBA network.
+    """
+
+    kind: ClassVar[str] = "conductance_lif"
+    state_variables: ClassVar[tuple[str, ...]] = ("v", "g_exc", "g_inh")
+
+    tau_m: Param = _param(20e-3, "s", POSITIVE)
+    v_rest: Param = _param(-60.0, "mV")
+    v_threshold: Param = _param(-50.0, "mV")
+    v_reset: Param = _param(-60.0, "mV")
+    t_ref: Param = _param(5e-3, "s", NONNEGATIVE)
+    tau_syn_exc: Param = _param(5e-3, "s", POSITIVE)
+    tau_syn_inh: Param = _param(10e-3, "s", POSITIVE)
+    e_exc: Param = _param(0.0, "mV (reversal potential)")
+    e_inh: Param = _param(-80.0, "mV (reversal potential)")
+    bias: Param = _param(0.0, "mV (constant drive, r·I)")
+
+
+@dataclass(frozen=True, eq=False)
 class IF(NeuronModel):
     """Non-leaky integrate-and-fire: ``tau_m dv/dt = r (i_exc + i_inh + bias)``; ``tau_m`` only scales input.
 
@@ -245,7 +274,7 @@ def _check_reset(reset: object, path: str) -> None:
         raise ConfigError(f"{path}.reset", reset, f"must be one of {list(RESETS)}")
 
 
-MODELS: dict[str, type[NeuronModel]] = {m.kind: m for m in (LIF, AdaptiveLIF, IF, LI, Izhikevich)}
+MODELS: dict[str, type[NeuronModel]] = {m.kind: m for m in (LIF, AdaptiveLIF, ConductanceLIF, IF, LI, Izhikevich)}
 
 
 def model_from_dict(kind: str, params: dict[str, Any], path: str) -> NeuronModel:

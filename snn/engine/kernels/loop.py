@@ -10,7 +10,9 @@ One step of one trial:
 1. sample state monitors (values at the start of the step, as Brian2's ``when='start'``);
 2. every population: update, threshold, reset (neurons) or emit (sources), listing spikes in the history
    slot of this step;
-3. every projection, in network order: deliver the spikes that are due now (delay d: emitted at t - d).
+3. every projection, in network order: deliver the spikes that are due now (delay d: emitted at t - d);
+   plastic projections also run their presynaptic rule updates (see :mod:`.plasticity`);
+4. every plastic projection, in network order: postsynaptic rule updates for this step's spikes.
 """
 
 from __future__ import annotations
@@ -19,8 +21,17 @@ import numpy as np
 from numba import njit, prange
 
 from snn.engine.kernels.delivery import deliver_delayed, deliver_rows
-from snn.engine.kernels.layout import F_RECORD, KIND_IZHIKEVICH, KIND_LINEAR, KIND_POISSON
-from snn.engine.kernels.neurons import update_izhikevich, update_linear
+from snn.engine.kernels.layout import (
+    F_RECORD,
+    KIND_CONDUCTANCE,
+    KIND_IZHIKEVICH,
+    KIND_LINEAR,
+    KIND_POISSON,
+    PI_RULE,
+    RULE_NONE,
+)
+from snn.engine.kernels.neurons import update_conductance, update_izhikevich, update_linear
+from snn.engine.kernels.plasticity import deliver_plastic, post_updates
 from snn.engine.kernels.sources import poisson_step, spike_times_step
 
 
@@ -61,6 +72,7 @@ def trial_steps(
     hist, hist_ptr,
     q_pre, q_row0, indptr, indices, weights, doff, q_doff0, q_const_delay, q_max_delay, q_channel, q_pre0,
     q_post0,
+    q_plastic, pl_int, pl_par, pw, grp, grp_last, post_tr, post_last, csc_ptr, csc_syn, csc_grp, learn,
     prob, st_ptr, st_idx,
     nmean, nstd, rng,
     spk_step, spk_idx, spk_n, spk_reserve,
@@ -76,6 +88,12 @@ def trial_steps(
     iib = ii[b]
     auxb = aux[b]
     lsb = ls[b]
+    pwb = pw[b] if pw.shape[0] > 1 else pw[0]
+    grpb = grp[b]
+    grp_lastb = grp_last[b]
+    post_trb = post_tr[b]
+    post_lastb = post_last[b]
+    n_plastic = pl_int.shape[0]
     t = t_at[b]
     n_events = 0
     while t < t_stop:
@@ -102,6 +120,9 @@ def trial_steps(
             if kind == KIND_LINEAR:
                 nf = update_linear(t, b, g0, n, fl, coef, p_coff[p], p_clen[p], vb, ieb, iib, auxb, lsb,
                                    nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n)
+            elif kind == KIND_CONDUCTANCE:
+                nf = update_conductance(t, b, g0, n, fl, coef, p_coff[p], p_clen[p], vb, ieb, iib, auxb, lsb,
+                                        nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n)
             elif kind == KIND_IZHIKEVICH:
                 nf = update_izhikevich(t, b, g0, n, fl, coef, p_coff[p], p_clen[p], vb, ieb, iib, auxb, lsb,
                                        nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n)
@@ -123,7 +144,13 @@ def trial_steps(
         for q in range(n_proj):
             p = q_pre[q]
             d_const = q_const_delay[q]
-            if d_const >= 0:
+            r = q_plastic[q]
+            if r >= 0:
+                n_events += deliver_plastic(t, b, p, hist, hist_ptr, q_pre0[q], indptr, q_row0[q], indices, doff,
+                                            q_doff0[q], d_const, q_max_delay[q], q_channel[q], q_post0[q], reset_value,
+                                            ieb, iib, vb, lsb, learn, pl_int[r], pl_par[r], pwb, grpb, grp_lastb,
+                                            post_trb, post_lastb)
+            elif d_const >= 0:
                 src = (t - d_const) % n_slots
                 f0 = hist_ptr[b, src, p]
                 f1 = hist_ptr[b, src, p + 1]
@@ -134,6 +161,11 @@ def trial_steps(
                 n_events += deliver_delayed(t, b, p, q_max_delay[q], hist, hist_ptr, q_pre0[q], indptr, q_row0[q],
                                             indices, wrow, doff, q_doff0[q], q_channel[q], q_post0[q], reset_value,
                                             ieb, iib, vb, lsb)
+        if learn:
+            for r in range(n_plastic):
+                if pl_int[r, PI_RULE] != RULE_NONE:
+                    post_updates(t, b, slot, hist, hist_ptr, p_start, pl_int[r], pl_par[r], pwb, grpb, grp_lastb,
+                                 post_trb, post_lastb, csc_ptr, csc_syn, csc_grp)
         t += 1
     events[b] += n_events
     t_at[b] = t
@@ -147,6 +179,7 @@ def run_chunk(
     hist, hist_ptr,
     q_pre, q_row0, indptr, indices, weights, doff, q_doff0, q_const_delay, q_max_delay, q_channel, q_pre0,
     q_post0,
+    q_plastic, pl_int, pl_par, pw, grp, grp_last, post_tr, post_last, csc_ptr, csc_syn, csc_grp, learn,
     prob, st_ptr, st_idx,
     nmean, nstd, rng,
     spk_step, spk_idx, spk_n, spk_reserve,
@@ -164,6 +197,7 @@ def run_chunk(
             hist, hist_ptr,
             q_pre, q_row0, indptr, indices, weights, doff, q_doff0, q_const_delay, q_max_delay, q_channel,
             q_pre0, q_post0,
+            q_plastic, pl_int, pl_par, pw, grp, grp_last, post_tr, post_last, csc_ptr, csc_syn, csc_grp, learn,
             prob, st_ptr, st_idx,
             nmean, nstd, rng,
             spk_step, spk_idx, spk_n, spk_reserve,

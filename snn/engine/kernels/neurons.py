@@ -17,6 +17,18 @@ from numba import njit, types
 from numba.extending import overload
 
 from snn.engine.kernels.layout import (
+    C_BIAS,
+    C_DE,
+    C_DI,
+    C_DT,
+    C_K,
+    C_KE,
+    C_KI,
+    C_KL,
+    C_NK,
+    C_REF,
+    C_VRESET,
+    C_VTH,
     F_ADAPT,
     F_NOISE,
     F_RECORD,
@@ -206,6 +218,62 @@ def update_linear(t, b, g0, n, flags, coef, co, cl, v, ie, ii, w, ls, nmean, nst
     return _linear(t, b, g0, flags, sv, sie, sii, sw, sls, snm, sns, rng, fired, nf, spk_step, spk_idx, spk_n,
                    row(L_LIN), row(L_EM), row(L_CE), row(L_CI), row(L_CW), row(L_CX), row(L_DE), row(L_DI),
                    row(L_DW), row(L_VTH), row(L_VRESET), row(L_REF), row(L_JUMP), row(L_SUB))
+
+
+# --- conductance-based LIF ---------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _integrate_conductance(t, b, v, ge_, gi_, ls, nmean, nstd, rng, noisy, k, ke, ki, kl, nk, dt, de, di, bias, ref):
+    """Exponential Euler in Brian2's operation order (``method='exponential_euler'``), with the conductances
+    held at their start-of-step values: ``B = (-1/tau_m - g_e/tau_m) - g_i/tau_m``,
+    ``A/B = (v_rest/tau_m + ((bias/tau_m + e_exc g_e/tau_m) + e_inh g_i/tau_m)) / B``,
+    ``v <- -A/B + (A/B + v) e^{B dt}``; ``v`` is held while refractory, conductances decay exactly."""
+    for j in range(v.shape[0]):
+        ge = ge_[j]
+        gi = gi_[j]
+        vo = v[j]
+        kk = at(k, j)
+        drive = at(bias, j)
+        if noisy:
+            drive = drive + (nmean[j] + nstd[j] * normal(rng, b))
+        rate = (at(nk, j) + (kk * (-ge))) - (kk * gi)
+        ba = (at(kl, j) + (((kk * drive) + (at(ke, j) * ge)) + (at(ki, j) * gi))) / rate
+        vn = (-ba) + ((ba + vo) * np.exp(at(dt, j) * rate))
+        v[j] = vn if (t - ls[j]) >= at(ref, j) else vo
+        ge_[j] = at(de, j) * ge
+        gi_[j] = at(di, j) * gi
+
+
+@njit(cache=True)
+def _conductance(t, b, g0, flags, v, ie, ii, w, ls, nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n,
+                 k, ke, ki, kl, nk, dt, de, di, vth, vreset, ref, bias):
+    _integrate_conductance(t, b, v, ie, ii, ls, nmean, nstd, rng, (flags & F_NOISE) != 0, k, ke, ki, kl, nk, dt, de,
+                           di, bias, ref)
+    return _threshold_linear(t, b, g0, v, w, ls, vth, vreset, ref, vth, vth, False, False, (flags & F_RECORD) != 0,
+                             fired, nf, spk_step, spk_idx, spk_n)
+
+
+@njit(cache=True)
+def update_conductance(t, b, g0, n, flags, coef, co, cl, v, ie, ii, w, ls, nmean, nstd, rng,
+                       fired, nf, spk_step, spk_idx, spk_n):
+    """Conductance-based LIF population ``[g0, g0 + n)`` of trial ``b`` at step ``t`` (``ie``/``ii`` hold the
+    conductances); returns the new ``fired`` count."""
+    g1 = g0 + n
+    sv, sie, sii, sw, sls, snm, sns = v[g0:g1], ie[g0:g1], ii[g0:g1], w[g0:g1], ls[g0:g1], nmean[g0:g1], nstd[g0:g1]
+    if cl == 1:
+        x = co
+        return _conductance(t, b, g0, flags, sv, sie, sii, sw, sls, snm, sns, rng, fired, nf, spk_step, spk_idx,
+                            spk_n, coef[x + C_K], coef[x + C_KE], coef[x + C_KI], coef[x + C_KL], coef[x + C_NK],
+                            coef[x + C_DT], coef[x + C_DE], coef[x + C_DI], coef[x + C_VTH], coef[x + C_VRESET],
+                            np.int64(coef[x + C_REF]), coef[x + C_BIAS])
+
+    def row(slot):
+        return coef[co + slot * cl: co + (slot + 1) * cl]
+
+    return _conductance(t, b, g0, flags, sv, sie, sii, sw, sls, snm, sns, rng, fired, nf, spk_step, spk_idx, spk_n,
+                        row(C_K), row(C_KE), row(C_KI), row(C_KL), row(C_NK), row(C_DT), row(C_DE), row(C_DI),
+                        row(C_VTH), row(C_VRESET), row(C_REF), row(C_BIAS))
 
 
 # --- Izhikevich ------------------------------------------------------------------------------------------
