@@ -12,37 +12,33 @@ All times are in seconds, memory in MiB.
 from __future__ import annotations
 
 import argparse
-import datetime
-import importlib.metadata
-import importlib.util
 import json
-import os
-import platform
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmarks.peers import (
-    CUBA,
-    RESULT_FIELDS,
-    Delay,
-    brian2_cuba,
-    finish_result,
-    nest_cuba,
-    peak_rss_mb,
+from benchmarks.common import (
+    ENGINE_KEYS,
+    engines_type,
+    in_build_dir,
+    machine_info,
+    make_logger,
+    run_rounds,
+    select_engines,
+    speedups,
+    sub_seed,
+    summarize,
+    total,
+    worker_main,
+    write_json_atomic,
 )
+from benchmarks.common import spawn_worker as spawn_module_worker
+from benchmarks.peers import CUBA, Delay, brian2_cuba, finish_result, nest_cuba, peak_rss_mb
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["machine_info", "snn_cuba", "write_json_atomic"]  # billion.py imports these from here
 
-#: CLI engine name -> key in the JSON
-ENGINE_KEYS = {"snn": "snn", "brian2": "brian2_cpp_standalone", "nest": "nest"}
 #: synapses per neuron of the scaling sweep (the "k80" protocol of Brette et al. 2007 / Stimberg et al. 2019)
 SCALE_K = 80
 DEFAULT_SIZES = (4_000, 64_000, 256_000, 1_000_000)
@@ -52,18 +48,6 @@ QUICK_SIZES = (4_000, 16_000)
 # --------------------------------------------------------------------------------------------------------------
 # our engine
 # --------------------------------------------------------------------------------------------------------------
-
-
-def _sub_seed(seed: int, k: int) -> int:
-    """An independent 32-bit seed for the k-th projection, derived from ``seed``."""
-    return int(np.random.SeedSequence([int(seed), int(k)]).generate_state(1)[0])
-
-
-def _total(value: Any) -> int:
-    """Sum a count the engine may report as an int, an array (per trial/neuron) or a dict (per population)."""
-    if isinstance(value, dict):
-        return sum(_total(v) for v in value.values())
-    return int(np.sum(value))
 
 
 def snn_cuba(
@@ -102,7 +86,7 @@ def snn_cuba(
     offsets = {"exc": 0, "inh": n_exc}
     np_dtype = np.dtype(dtype)
     hetero = isinstance(delay, (tuple, list))
-    rng = np.random.default_rng(_sub_seed(seed, 99))  # per-synapse delays only
+    rng = np.random.default_rng(sub_seed(seed, 99))  # per-synapse delays only
 
     t_build = time.perf_counter()
     lif = LIF(
@@ -122,7 +106,7 @@ def snn_cuba(
     out_degree = np.zeros(n, dtype=np.int64)
     nnz = 0
     for k, (pre, post) in enumerate([("exc", "exc"), ("exc", "inh"), ("inh", "exc"), ("inh", "inh")]):
-        conn = connect.fixed_probability(sizes[pre], sizes[post], p, seed=_sub_seed(seed, k))
+        conn = connect.fixed_probability(sizes[pre], sizes[post], p, seed=sub_seed(seed, k))
         w = (par.w_exc if pre == "exc" else par.w_inh) * w_scale
         w_arg: Any = np.full(conn.nnz, w, dtype=np_dtype) if weights == "array" else w
         if hetero:
@@ -156,9 +140,9 @@ def snn_cuba(
     loop_s = float(rec.timings["loop_s"])
     # the engine's own figure once everything is compiled; our wall-clock measurement as the fallback
     compile_s = float(rec.timings.get("compile_s") or getattr(sim, "compile_s", 0.0) or compile_in_ctor_s + warmup_s)
-    spikes = _total(rec.n_spikes)
+    spikes = total(rec.n_spikes)
     events_reported = getattr(rec, "synaptic_events", None)
-    engine_events = _total(events_reported) if events_reported is not None else None
+    engine_events = total(events_reported) if events_reported is not None else None
     memory = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in sim.memory_bytes().items()}
     try:  # sum(spikes x out-degree) from the spike monitors, computed exactly as for the peers
         neurons = [rec.spike_times(pop)[0] + offsets[pop] for pop in sizes]
@@ -220,12 +204,7 @@ def run_worker(args: argparse.Namespace) -> dict:
     if args.worker == "snn":
         return snn_cuba(**common, dtype=args.dtype, weights=args.weights)
     if args.worker == "brian2":
-        build_dir = tempfile.mkdtemp(prefix="snn-bench-brian2-")
-        try:
-            return brian2_cuba(**common, build_dir=build_dir)
-        finally:
-            # generated project + results: hundreds of MB at 256k
-            shutil.rmtree(build_dir, ignore_errors=True)
+        return in_build_dir(brian2_cuba, **common)  # generated project + results: hundreds of MB at 256k
     if args.worker == "nest":
         return nest_cuba(**common, threads=args.nest_threads)
     raise ValueError(f"unknown engine {args.worker!r}")
@@ -233,18 +212,7 @@ def run_worker(args: argparse.Namespace) -> dict:
 
 def _worker_main(args: argparse.Namespace) -> int:
     """Worker entry point: the engine's own prints (NEST banner, Brian2 binary) go to stderr, stdout is one JSON."""
-    stdout_fd = os.dup(1)
-    sys.stdout.flush()
-    os.dup2(2, 1)
-    try:
-        result = run_worker(args)
-    finally:
-        sys.stdout.flush()
-        os.dup2(stdout_fd, 1)
-        os.close(stdout_fd)
-    result["engine"] = ENGINE_KEYS[args.worker]
-    print(json.dumps(result), flush=True)
-    return 0
+    return worker_main(lambda: run_worker(args), ENGINE_KEYS[args.worker])
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -252,159 +220,37 @@ def _worker_main(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _log(msg: str) -> None:
-    print(f"[cuba {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+_log = make_logger("cuba")
 
 
 def spawn_worker(engine: str, n: int, p: float, seed: int, args: argparse.Namespace) -> dict:
     """Run ``engine`` once in a fresh interpreter and return its result, or ``{"error": ...}`` on failure."""
     cmd = [
-        sys.executable, "-m", "benchmarks.cuba", "--worker", engine,
+        "--worker", engine,
         "--n", str(n), "--p", repr(p), "--duration", repr(args.duration), "--dt", repr(args.dt),
         "--seed", str(seed), "--delays", args.delays, "--delay-ms", repr(args.delay_ms),
         "--delay-range-ms", *(repr(x) for x in args.delay_range_ms),
         "--dtype", args.dtype, "--weights", args.weights, "--nest-threads", str(args.nest_threads),
     ]  # fmt: skip
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])])
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(
-            cmd, check=False, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=args.timeout
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {args.timeout} s"}
-    wall_s = time.perf_counter() - t0
-    lines = [line for line in proc.stdout.splitlines() if line.strip()]
-    if proc.returncode != 0 or not lines:
-        return {"error": f"exit code {proc.returncode}", "stderr_tail": proc.stderr[-2000:]}
-    try:
-        result = json.loads(lines[-1])
-    except json.JSONDecodeError:
-        return {"error": "worker printed no JSON", "stdout_tail": proc.stdout[-2000:]}
-    result["wall_s"] = wall_s  # whole subprocess incl. interpreter start and imports
-    return result
-
-
-def _median(values: list[float]) -> float | None:
-    """Median; counts stay integers when the median of an even number of them happens to be whole."""
-    if not values:
-        return None
-    med = statistics.median(values)
-    return int(med) if all(isinstance(v, int) for v in values) and float(med).is_integer() else med
-
-
-def summarize(runs: list[dict]) -> dict:
-    """Medians of the result fields over the successful runs, with all values and the raw runs."""
-    ok = [r for r in runs if "error" not in r]
-    summary: dict[str, Any] = {}
-    values: dict[str, list] = {}
-    for field in (*RESULT_FIELDS, "bytes_per_synapse", "nnz", "wall_s"):
-        vals = [r[field] for r in ok if r.get(field) is not None]
-        if vals or field in RESULT_FIELDS:
-            values[field] = vals
-            summary[field] = _median(vals)
-    summary["n_ok"] = len(ok)
-    summary["n_failed"] = len(runs) - len(ok)
-    summary["values"] = values
-    summary["runs"] = runs
-    return summary
-
-
-def _speedups(engines: dict[str, dict]) -> tuple[float | None, list[float | None]]:
-    """Brian2 loop_s / snn loop_s: ratio of medians, and the ratio within each interleaved round."""
-    snn_res, b2_res = engines.get("snn", {}), engines.get("brian2_cpp_standalone", {})
-    if not snn_res.get("loop_s") or not b2_res.get("loop_s"):
-        return None, []
-    per_round = []
-    for a, b in zip(snn_res["runs"], b2_res["runs"]):
-        ok = "error" not in a and "error" not in b and a.get("loop_s")
-        per_round.append(b["loop_s"] / a["loop_s"] if ok else None)
-    return b2_res["loop_s"] / snn_res["loop_s"], per_round
+    return spawn_module_worker("benchmarks.cuba", cmd, args.timeout)
 
 
 def measure(
     engines: list[str], n: int, p: float, args: argparse.Namespace, limits: dict[str, int] | None = None
 ) -> dict[str, dict]:
     """Interleaved repeats of every engine at one network size. ``limits``: engine -> largest n to run."""
-    limits = limits or {}
-    results: dict[str, dict] = {}
-    active = []
-    for engine, key in ENGINE_KEYS.items():  # every key appears in the JSON, unselected ones as skipped
-        if engine not in engines:
-            results[key] = {"skipped": "not selected (--engines)"}
-        elif engine == "nest" and args.quick:
-            results[key] = {"skipped": "--quick"}
-        elif engine == "nest" and importlib.util.find_spec("nest") is None:
-            results[key] = {"skipped": "nest not installed"}
-        elif engine in limits and n > limits[engine]:
-            results[key] = {"skipped": f"n={n} above --{engine}-max {limits[engine]}"}
-        else:
-            active.append(engine)
-    runs: dict[str, list[dict]] = {e: [] for e in active}
-    for r in range(args.repeats):
-        seed = args.seed + r  # a new network per round, the same one for every engine in that round
-        order = active[r % len(active) :] + active[: r % len(active)] if active else []  # rotate: no fixed slot
-        for engine in order:
-            _log(f"n={n} p={p:.6g} round {r + 1}/{args.repeats}: {engine} ...")
-            res = spawn_worker(engine, n, p, seed, args)
-            res["seed"] = seed
-            res["round"] = r
-            if "error" in res:
-                _log(f"  {engine} FAILED: {res['error']} {res.get('stderr_tail', '')[-600:]}")
-            else:
-                _log(f"  {engine}: loop {res['loop_s']:.4f} s, build {res['build_s']:.2f} s, "
-                     f"compile {res['compile_s']:.2f} s, {res['spikes']} spikes, {res['rate_hz']:.2f} Hz")  # fmt: skip
-            runs[engine].append(res)
+    results, active = select_engines(engines, args.quick, n, limits)
+    runs = run_rounds(
+        active,
+        args.repeats,
+        args.seed,
+        lambda e, seed: spawn_worker(e, n, p, seed, args),
+        _log,
+        label=f"n={n} p={p:.6g} ",
+    )
     for engine in active:
         results[ENGINE_KEYS[engine]] = summarize(sorted(runs[engine], key=lambda x: x["round"]))
     return results
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def _command_output(cmd: list[str]) -> str | None:
-    try:
-        out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=10, cwd=REPO_ROOT)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
-def machine_info() -> dict[str, Any]:
-    """CPU, memory, software versions and the git state the numbers were taken on."""
-    cpu_model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(
-            int(line.split()[1])
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-    except (OSError, StopIteration):
-        mem_kb = None
-    dists = ("snn-hal", "numpy", "numba", "llvmlite", "brian2", "nest-simulator", "h5py", "sympy", "cython")
-    return {
-        "cpu_model": cpu_model or platform.processor(),
-        "cores": os.cpu_count(),
-        "cores_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "memory_gb": round(mem_kb / 2**20, 1) if mem_kb else None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "gcc": _command_output(["gcc", "-dumpfullversion"]),
-        "versions": {d: _version(d) for d in dists},
-        "git_commit": _command_output(["git", "rev-parse", "HEAD"]),
-        "git_dirty": bool(_command_output(["git", "status", "--porcelain", "--untracked-files=no"])),
-        "timestamp_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-    }
 
 
 def run_benchmark(args: argparse.Namespace) -> dict:
@@ -413,7 +259,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     out: dict[str, Any] = {}
     out["engines"] = measure(engines, args.n, args.p, args)
-    out["speedup_vs_brian2_cpp_standalone"], out["speedup_per_round"] = _speedups(out["engines"])
+    out["speedup_vs_brian2_cpp_standalone"], out["speedup_per_round"] = speedups(out["engines"])
     if args.scale:
         limits = {"brian2": args.brian2_max, "nest": args.nest_max}
         points = []
@@ -423,7 +269,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
                 engines_at_n = out["engines"]  # identical configuration: reuse the base measurement
             else:
                 engines_at_n = measure(engines, n, p, args, limits)
-            speedup, per_round = _speedups(engines_at_n)
+            speedup, per_round = speedups(engines_at_n)
             snn_res = engines_at_n.get("snn", {})
             points.append(
                 {
@@ -467,23 +313,6 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     return out
 
 
-def write_json_atomic(path: str | Path, data: dict) -> None:
-    """Write ``data`` to ``path`` via ``path.tmp`` + ``os.replace``, so readers never see a partial file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
-
-
-def _engines(value: str) -> list[str]:
-    names = [v.strip() for v in value.split(",") if v.strip()]
-    bad = [v for v in names if v not in ENGINE_KEYS]
-    if bad or not names:
-        raise argparse.ArgumentTypeError(f"engines must be a comma list of {sorted(ENGINE_KEYS)}, got {value!r}")
-    return list(dict.fromkeys(names))
-
-
 def _sizes(value: str) -> list[int]:
     return [int(float(v)) for v in value.split(",") if v.strip()]
 
@@ -493,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks.cuba",
         description="CUBA benchmark of the snn engine vs Brian2 cpp_standalone and NEST (times in seconds).",
     )
-    ap.add_argument("--engines", type=_engines, default=None, help="comma list of snn,brian2,nest (default: all)")
+    ap.add_argument("--engines", type=engines_type(), default=None, help="comma list of snn,brian2,nest (default: all)")
     ap.add_argument("--n", type=int, default=4000, help="neurons (default 4000)")
     ap.add_argument("--p", type=float, default=0.02, help="connection probability (default 0.02)")
     ap.add_argument("--duration", type=float, default=None, help="biological time, s (default 1.0; --quick 0.1)")

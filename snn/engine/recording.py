@@ -77,8 +77,9 @@ class Recording:
     ``spike_counts[pop]`` (trials,) is always available; ``spikes``, ``rates`` and ``states`` only for
     monitored populations. ``weights[proj]`` (trials, snapshots, synapses) holds WeightMonitor snapshots
     (every ``weight_every[proj]`` steps from step 0); ``final_weights[proj]`` (trials, synapses) the weights of
-    every plastic projection at the end of the run. Synapses are in the projection's (CSR) order. ``timings`` holds ``compile_s`` and ``loop_s`` (seconds); ``metadata`` the network
-    description, seed, dtype and package version.
+    every plastic projection at the end of the run. Synapses are in the projection's (CSR) order.
+    ``timings`` holds ``compile_s`` and ``loop_s`` (seconds); ``metadata`` the network description, seed, dtype
+    and package version.
     """
 
     dt: float

@@ -232,8 +232,9 @@ class Simulator:
             spike_monitors=list(dict.fromkeys(m.population for m in net.monitors if isinstance(m, SpikeMonitor))),
             rate_monitors=list(dict.fromkeys(m.population for m in net.monitors if isinstance(m, RateMonitor))),
             state_monitors=state_spec,
-            weight_monitors={m.projection: {"every": m.every, "synapses": _projection(net, m.projection).connectivity.nnz}
-                             for m in net.monitors if isinstance(m, WeightMonitor)},
+            weight_monitors={
+                m.projection: {"every": m.every, "synapses": _projection(net, m.projection).connectivity.nnz}
+                for m in net.monitors if isinstance(m, WeightMonitor)},
             metadata={"network": net.describe(), "seed": seed, "trials": trials, "duration_s": run.n_steps * net.dt,
                       "dtype": np.dtype(self.dtype).name, "snn_version": _version()},
         )

@@ -495,7 +495,8 @@ class Network:
         kind = type(mon).__name__
         path = f"monitors.{kind}.{getattr(mon, 'population', '?')}"
         if not isinstance(mon, (SpikeMonitor, StateMonitor, RateMonitor)):
-            raise ConfigError("monitors", mon, "must be SpikeMonitor, StateMonitor, RateMonitor or WeightMonitor objects")
+            raise ConfigError("monitors", mon,
+                              "must be SpikeMonitor, StateMonitor, RateMonitor or WeightMonitor objects")
         if mon.population not in sizes:
             raise ConfigError(f"{path}.population", mon.population, f"unknown population; known: {sorted(sizes)}")
         if isinstance(mon, StateMonitor):

@@ -239,7 +239,8 @@ def stp_from_dict(spec: dict[str, Any], path: str) -> TsodyksMarkram:
     allowed = {f.name for f in dataclasses.fields(TsodyksMarkram)}
     for key in spec:
         if key not in allowed:
-            raise ConfigError(f"{path}.{key}", spec[key], f"unknown parameter of tsodyks_markram; known: {sorted(allowed)}")
+            raise ConfigError(f"{path}.{key}", spec[key],
+                              f"unknown parameter of tsodyks_markram; known: {sorted(allowed)}")
     try:
         return TsodyksMarkram(**spec)
     except ConfigError as err:
