@@ -76,7 +76,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
           f"{settings.trials} trial(s), {settings.duration:g} s at dt = {net.dt:g} s (built in {built_s:.2f} s)",
           file=sys.stderr)
     path = sim.run(settings.duration, trials=settings.trials, seed=settings.seed, sink=sink,
-                   progress=not args.no_progress)
+                   progress=not args.no_progress, learning=settings.learning)
     from snn.io.hdf5 import load_recording
 
     rec = load_recording(path)

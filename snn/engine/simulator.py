@@ -215,7 +215,8 @@ class Simulator:
         else:
             nnz = self.network.projections[q].connectivity.nnz
             values = cn.weights[:, cn.q_syn0[q]: cn.q_syn0[q] + nnz]
-        return np.ascontiguousarray(np.broadcast_to(cn.description_order(q, values), (trials, values.shape[1])))
+        # a copy: the run keeps changing the plastic weights after the sink received them
+        return np.array(np.broadcast_to(cn.description_order(q, values), (trials, values.shape[1])))
 
     def _run_info(self, run: _Run, seed: int) -> RunInfo:
         net, cn = self.network, self.compiled

@@ -2,17 +2,20 @@
 
 Schema (times in seconds, potentials in mV, rates in Hz; see ``configs/cuba.toml``)::
 
-    [simulation]   dt, duration, seed, trials, dtype ("float32"|"float64"), max_delay_steps
+    [simulation]   dt, duration, seed, trials, dtype ("float32"|"float64"), max_delay_steps, learning (true)
     [populations.NAME]
-        model = "lif" | "adaptive_lif" | "if" | "li" | "izhikevich"
+        model = "lif" | "adaptive_lif" | "conductance_lif" | "if" | "li" | "izhikevich"
         size = N
         params = { tau_m = 0.02, c = "-65 + 15 * r**2", ... }   # number, list, distribution or expression
         random = { r = { uniform = [0, 1] } }                    # per-neuron random variables for expressions
         initial = { v = { uniform = [-60, -50] } }
     [inputs.NAME]   kind = "poisson" (size, rate) | "spike_times" (size, times, indices)
-    [[projections]] pre, post, target ("exc"|"inh"|"delta"), weight, delay (seconds), connect = { rule = ..., ... }
+    [[projections]] pre, post, target ("exc"|"inh"|"delta"), weight, delay (seconds), connect = { rule = ..., ... },
+                    plasticity = { rule = "stdp" | "triplet", ... } or { rule = "triplet", preset = "visual_cortex" },
+                    stp = { U = 0.5, tau_rec = 0.1, tau_facil = 0.0 }
     [[currents]]    population, mean, std              # Gaussian current, resampled every step
-    [monitors]      spikes = [...], rates = [...], [[monitors.state]] population, variables, indices, every
+    [monitors]      spikes = [...], rates = [...], [[monitors.state]] population, variables, indices, every,
+                    [[monitors.weights]] projection, every (steps)
 
 A value can be a number, a list (one per neuron / synapse), ``{ uniform = [lo, hi] }``, ``{ normal = [mean,
 std] }`` or, for neuron parameters, an arithmetic expression string over the population's ``random`` variables.
@@ -45,24 +48,27 @@ from snn.model import (
     SpikeTimesInput,
     StateMonitor,
     Uniform,
+    WeightMonitor,
 )
 from snn.model.network import MAX_NEURONS, TARGETS
 from snn.model.neurons import model_from_dict
+from snn.model.plasticity import rule_from_dict, stp_from_dict
 
 
 @dataclass(frozen=True)
 class RunSettings:
-    """How to run a config: duration (s), trials, seed, dtype."""
+    """How to run a config: duration (s), trials, seed, dtype, and whether plastic projections learn."""
 
     duration: float
     trials: int
     seed: int
     dtype: str
+    learning: bool = True
 
 
-_SIMULATION_KEYS = {"dt", "duration", "seed", "trials", "dtype", "max_delay_steps", "name"}
+_SIMULATION_KEYS = {"dt", "duration", "seed", "trials", "dtype", "max_delay_steps", "name", "learning"}
 _POPULATION_KEYS = {"model", "size", "params", "random", "initial"}
-_PROJECTION_KEYS = {"pre", "post", "target", "weight", "delay", "connect", "name"}
+_PROJECTION_KEYS = {"pre", "post", "target", "weight", "delay", "connect", "name", "plasticity", "stp"}
 _INPUT_KEYS = {"poisson": {"kind", "size", "rate"}, "spike_times": {"kind", "size", "times", "indices"}}
 _CONNECT_KEYS = {
     "fixed_probability": {"rule", "p", "autapses"},
@@ -101,6 +107,7 @@ def build_config(data: dict[str, Any], seed: int | None = None, trials: int | No
         trials=_integer(sim.get("trials", 1) if trials is None else trials, "simulation.trials", 1),
         seed=_integer(sim.get("seed", 0) if seed is None else seed, "simulation.seed", 0),
         dtype=_choice(sim.get("dtype", "float32"), "simulation.dtype", ("float32", "float64")),
+        learning=_boolean(sim.get("learning", True), "simulation.learning"),
     )
     dt = _number(sim.get("dt", 1e-4), "simulation.dt", 0.0)
     if not 0 < dt < 1:
@@ -198,8 +205,18 @@ def _projection(k: int, spec: dict[str, Any], sizes: dict[str, int], dt: float,
                           f"must be <= simulation.max_delay_steps x dt = {max_delay_steps * dt:g} s (seconds)")
     if delays.ndim == 0:
         delays = int(delays)
-    return Projection(spec["pre"], spec["post"], conn, weights=weights, delays=delays, target=target,
-                      name=str(spec.get("name", "")))
+    plasticity = stp = None
+    if "plasticity" in spec:
+        plasticity = rule_from_dict(_table(spec["plasticity"], f"{path}.plasticity"), f"{path}.plasticity")
+    if "stp" in spec:
+        stp = stp_from_dict(_table(spec["stp"], f"{path}.stp"), f"{path}.stp")
+    try:
+        return Projection(spec["pre"], spec["post"], conn, weights=weights, delays=delays, target=target,
+                          name=str(spec.get("name", "")), plasticity=plasticity, stp=stp)
+    except ConfigError as exc:
+        if exc.path.endswith(".weights"):  # the TOML key is "weight"
+            raise ConfigError(f"{path}.weight", exc.value, exc.constraint) from None
+        raise
 
 
 def _connect(spec: dict[str, Any], n_pre: int, n_post: int, seed: int, path: str) -> Any:
@@ -246,7 +263,7 @@ def _current(k: int, spec: dict[str, Any]) -> NoiseCurrent:
 
 
 def _monitors(spec: dict[str, Any], sizes: dict[str, int]) -> list[Any]:
-    _check_keys(spec, {"spikes", "rates", "state"}, "monitors")
+    _check_keys(spec, {"spikes", "rates", "state", "weights"}, "monitors")
     out: list[Any] = []
     for key, kind in (("spikes", SpikeMonitor), ("rates", RateMonitor)):
         for pop in _names(spec.get(key, []), f"monitors.{key}"):
@@ -261,6 +278,10 @@ def _monitors(spec: dict[str, Any], sizes: dict[str, int]) -> list[Any]:
         out.append(StateMonitor(str(st.get("population")), variables,
                                 indices=None if indices is None else _numbers(indices, f"{path}.indices"),
                                 every=_integer(st.get("every", 1), f"{path}.every", 1)))
+    for k, wt in enumerate(_array_of_tables(spec.get("weights", []), "monitors.weights")):
+        path = f"monitors.weights[{k}]"
+        _check_keys(wt, {"projection", "every"}, path)
+        out.append(WeightMonitor(str(wt.get("projection")), every=_integer(wt.get("every", 1), f"{path}.every", 1)))
     return out
 
 
@@ -357,6 +378,12 @@ def _number(value: Any, path: str, minimum: float) -> float:
     if not _is_number(value) or not np.isfinite(value) or value < minimum:
         raise ConfigError(path, value, f"must be a finite number >= {minimum:g}")
     return float(value)
+
+
+def _boolean(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(path, value, "must be true or false")
+    return value
 
 
 def _integer(value: Any, path: str, minimum: int) -> int:

@@ -9,6 +9,8 @@ Layout (all times in steps of ``dt`` seconds, stored as the ``dt_s`` attribute):
     /spikes/<pop>/step      int64   }
     /rates/<pop>            int32 (trials, n_steps): spikes per step
     /states/<pop>/<var>     (trials, samples, n_indices); attrs indices, every (steps)
+    /weights/<proj>         (trials, snapshots, synapses) WeightMonitor snapshots; attr every (steps)
+    /final_weights/<proj>   (trials, synapses) weights of plastic projections after the run
     /summary                spike_counts/<pop> (trials,), synaptic_events (trials,), attrs timings (JSON)
 
 Datasets are chunked and resizable, so a long run appends as it goes and memory stays bounded.
@@ -38,9 +40,11 @@ def _append(group: h5py.Group, name: str, values: np.ndarray, axis: int = 0) -> 
         shape = list(values.shape)
         maxshape = list(values.shape)
         maxshape[axis] = None
-        chunks = list(values.shape)
-        chunks[axis] = max(1, min(_CHUNK // max(1, int(np.prod(shape)) // max(1, shape[axis])), 1 << 20))
-        chunks = [max(1, c) for c in chunks]
+        chunks = [max(1, c) for c in values.shape]
+        if values.ndim > 1 and axis != values.ndim - 1:
+            chunks[-1] = min(chunks[-1], _CHUNK)  # e.g. one weight snapshot of 10^6 synapses: split it
+        per = int(np.prod([c for i, c in enumerate(chunks) if i != axis]))  # elements per step along ``axis``
+        chunks[axis] = max(1, min(_CHUNK // max(1, per), 1 << 20))
         shape[axis] = 0
         group.create_dataset(name, shape=tuple(shape), maxshape=tuple(maxshape), dtype=values.dtype,
                              chunks=tuple(chunks), compression="gzip", compression_opts=1, shuffle=True)
@@ -99,6 +103,11 @@ class HDF5Sink:
             g = states.create_group(pop)
             g.attrs["indices"] = np.asarray(spec["indices"], np.int64)
             g.attrs["every"] = int(spec["every"])
+        weights = f.create_group("weights")
+        for proj, spec in info.weight_monitors.items():
+            dtype = np.dtype(info.metadata.get("dtype", "float64"))  # the run's weight dtype: loads back exactly
+            _append(weights, proj, np.zeros((info.trials, 0, spec["synapses"]), dtype), axis=1)
+            weights[proj].attrs["every"] = int(spec["every"])
 
     def spikes(self, population: str, trial: np.ndarray, neuron: np.ndarray, step: np.ndarray) -> None:
         g = self._require()["spikes"][population]
@@ -112,8 +121,15 @@ class HDF5Sink:
     def states(self, population: str, variable: str, values: np.ndarray) -> None:
         _append(self._require()["states"][population], variable, values, axis=1)
 
+    def weights(self, projection: str, values: np.ndarray) -> None:
+        group = self._require()["weights"]
+        _append(group, projection, values.astype(group[projection].dtype, copy=False), axis=1)
+
     def finish(self, summary: dict[str, Any]) -> Path:
         f = self._require()
+        final = f.create_group("final_weights")
+        for name, values in summary.get("final_weights", {}).items():
+            final.create_dataset(name, data=np.asarray(values), chunks=True, compression="gzip", compression_opts=1)
         g = f.create_group("summary")
         counts = g.create_group("spike_counts")
         for name, values in summary["spike_counts"].items():
@@ -146,7 +162,9 @@ def save_recording(rec: Recording, path: str | os.PathLike[str]) -> Path:
                    rate_monitors=list(rec.rates),
                    state_monitors={p: {"variables": list(v), "indices": rec.state_indices[p],
                                        "every": rec.state_every[p]} for p, v in rec.states.items()},
-                   metadata=rec.metadata)
+                   metadata=rec.metadata,
+                   weight_monitors={q: {"every": rec.weight_every[q], "synapses": w.shape[2]}
+                                    for q, w in rec.weights.items()})
     try:
         sink.begin(info)
         for pop, st in rec.spikes.items():
@@ -156,8 +174,10 @@ def save_recording(rec: Recording, path: str | os.PathLike[str]) -> Path:
         for pop, per_var in rec.states.items():
             for var, values in per_var.items():
                 sink.states(pop, var, values)
+        for proj, values in rec.weights.items():
+            sink.weights(proj, values)
         return sink.finish({"spike_counts": rec.spike_counts, "synaptic_events": rec.synaptic_events,
-                            "timings": rec.timings})
+                            "timings": rec.timings, "final_weights": rec.final_weights})
     except BaseException:
         sink.abort()
         raise
@@ -204,6 +224,11 @@ def _read(f: h5py.File, p: Path) -> Recording:
         rec.state_indices[pop] = np.asarray(g.attrs["indices"])
         rec.state_every[pop] = int(g.attrs["every"])
         rec.states[pop] = {var: ds[:] for var, ds in g.items()}
+    for proj, ds in f.get("weights", {}).items():  # absent in files written before plasticity existed
+        rec.weight_every[proj] = int(ds.attrs["every"])
+        rec.weights[proj] = ds[:]
+    for proj, ds in f.get("final_weights", {}).items():
+        rec.final_weights[proj] = ds[:]
     s = f["summary"]
     rec.spike_counts = {name: ds[:] for name, ds in s["spike_counts"].items()}
     rec.synaptic_events = s["synaptic_events"][:]

@@ -61,6 +61,7 @@ from snn.engine.kernels.layout import (
     Z_K2,
     Z_VPEAK,
 )
+from snn.engine.kernels.vexp import vexp
 from snn.rng import normal
 
 _BLOCK = 64  # neurons per threshold-scan block: small enough to stay in L1 between the two looks
@@ -223,12 +224,13 @@ def update_linear(t, b, g0, n, flags, coef, co, cl, v, ie, ii, w, ls, nmean, nst
 # --- conductance-based LIF ---------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")  # no ZeroDivisionError branch: the loop vectorises (rate < 0 always)
 def _integrate_conductance(t, b, v, ge_, gi_, ls, nmean, nstd, rng, noisy, k, ke, ki, kl, nk, dt, de, di, bias, ref):
     """Exponential Euler in Brian2's operation order (``method='exponential_euler'``), with the conductances
     held at their start-of-step values: ``B = (-1/tau_m - g_e/tau_m) - g_i/tau_m``,
     ``A/B = (v_rest/tau_m + ((bias/tau_m + e_exc g_e/tau_m) + e_inh g_i/tau_m)) / B``,
-    ``v <- -A/B + (A/B + v) e^{B dt}``; ``v`` is held while refractory, conductances decay exactly."""
+    ``v <- -A/B + (A/B + v) e^{B dt}``; ``v`` is held while refractory, conductances decay exactly.
+    ``e^{B dt}`` is :func:`~snn.engine.kernels.vexp.vexp` (within 1 ulp of numpy's exp), so the loop vectorises."""
     for j in range(v.shape[0]):
         ge = ge_[j]
         gi = gi_[j]
@@ -239,7 +241,7 @@ def _integrate_conductance(t, b, v, ge_, gi_, ls, nmean, nstd, rng, noisy, k, ke
             drive = drive + (nmean[j] + nstd[j] * normal(rng, b))
         rate = (at(nk, j) + (kk * (-ge))) - (kk * gi)
         ba = (at(kl, j) + (((kk * drive) + (at(ke, j) * ge)) + (at(ki, j) * gi))) / rate
-        vn = (-ba) + ((ba + vo) * np.exp(at(dt, j) * rate))
+        vn = (-ba) + ((ba + vo) * vexp(at(dt, j) * rate))
         v[j] = vn if (t - ls[j]) >= at(ref, j) else vo
         ge_[j] = at(de, j) * ge
         gi_[j] = at(di, j) * gi
