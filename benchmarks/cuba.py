@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ from benchmarks.common import (
 from benchmarks.common import spawn_worker as spawn_module_worker
 from benchmarks.peers import CUBA, Delay, brian2_cuba, finish_result, nest_cuba, peak_rss_mb
 
-__all__ = ["machine_info", "snn_cuba", "write_json_atomic"]  # billion.py imports these from here
+__all__ = ["machine_info", "snn_cuba", "snn_ei_network", "snn_run", "write_json_atomic"]  # used by billion, coba, stdp
 
 #: synapses per neuron of the scaling sweep (the "k80" protocol of Brette et al. 2007 / Stimberg et al. 2019)
 SCALE_K = 80
@@ -48,6 +49,161 @@ QUICK_SIZES = (4_000, 16_000)
 # --------------------------------------------------------------------------------------------------------------
 # our engine
 # --------------------------------------------------------------------------------------------------------------
+
+
+def snn_run(net: Any, duration: float, seed: int, dtype: str) -> tuple[Any, Any, dict[str, float]]:
+    """Simulator set-up, JIT warm-up and one trial of ``net`` on our engine: ``(simulator, recording, times)``.
+
+    ``times`` (seconds): ``simulator_s`` (constructor), ``compile_in_ctor_s`` (JIT the constructor reported),
+    ``warmup_s`` (``Simulator.warmup()``: JIT or numba cache load outside ``run()``), ``run_call_s``, ``loop_s``
+    (the Recording's own loop timing) and ``compile_s`` (the engine's own JIT figure; wall clock as the fallback).
+    """
+    import snn
+
+    t_sim = time.perf_counter()
+    sim = snn.Simulator(net, dtype=dtype)
+    simulator_s = time.perf_counter() - t_sim
+    compile_in_ctor_s = float(getattr(sim, "compile_s", 0.0) or 0.0)  # in case the constructor JITs
+    t_warm = time.perf_counter()
+    if callable(getattr(sim, "warmup", None)):
+        sim.warmup()  # JIT (or numba cache load) outside run(), so run_call_s is the run alone
+    warmup_s = time.perf_counter() - t_warm
+
+    t_run = time.perf_counter()
+    rec = sim.run(duration=duration, trials=1, seed=seed)
+    run_call_s = time.perf_counter() - t_run
+    # the engine's own figure once everything is compiled; our wall-clock measurement as the fallback
+    compile_s = float(rec.timings.get("compile_s") or getattr(sim, "compile_s", 0.0) or compile_in_ctor_s + warmup_s)
+    times = {
+        "simulator_s": simulator_s,
+        "compile_in_ctor_s": compile_in_ctor_s,
+        "warmup_s": warmup_s,
+        "run_call_s": run_call_s,
+        "loop_s": float(rec.timings["loop_s"]),
+        "compile_s": compile_s,
+    }
+    return sim, rec, times
+
+
+def snn_ei_network(
+    n: int,
+    p: float,
+    duration: float,
+    dt: float,
+    seed: int,
+    delay: Delay,
+    make_neuron: Callable[[], tuple[Any, dict[str, Any]]],
+    w_exc: float,
+    w_inh: float,
+    exc_fraction: float = 0.8,
+    dtype: str = "float32",
+    weights: str = "array",
+    ee_plasticity: Callable[[], Any] | None = None,
+) -> tuple[dict[str, Any], Any, np.ndarray | None]:
+    """Run an excitatory/inhibitory network on our engine with spike monitors on both populations.
+
+    ``n`` neurons (``exc_fraction`` exc.), Bernoulli(``p``) connectivity per population pair (four projections
+    ``exc->exc``, ``exc->inh``, ``inh->exc``, ``inh->inh``, targets ``"exc"``/``"inh"`` by the presynaptic
+    population), ``duration``, ``dt`` and ``delay`` in seconds (float: one constant delay, rounded to steps;
+    ``(low, high)``: per-synapse delays uniform in that range). ``make_neuron()`` returns the neuron model and its
+    ``initial`` values (called after the engine is imported); ``ee_plasticity()`` (optional) the learning rule of
+    ``exc->exc``. ``weights="array"`` stores one weight per synapse (the general case, and what
+    ``bytes_per_synapse`` is about); ``"scalar"`` passes one weight per projection (static projections only).
+
+    Returns ``(result, recording, spikes per neuron or None)``; ``result`` has the common result fields except the
+    derived ones (see :func:`benchmarks.peers.finish_result`): ``build_s`` covers connectivity, the network
+    description and the Simulator's non-JIT set-up, ``compile_s`` the numba JIT/warm-up as reported by the
+    Simulator, ``loop_s`` the Recording's own loop timing.
+    """
+    # Everything that touches the engine's API is in this module, so a renamed attribute is a one-line fix.
+    t_import = time.perf_counter()
+    import snn
+    from snn import connect
+    from snn.model import Network, Population, Projection, SpikeMonitor
+
+    import_s = time.perf_counter() - t_import
+    n_exc = round(n * exc_fraction)
+    n_inh = n - n_exc
+    sizes = {"exc": n_exc, "inh": n_inh}
+    offsets = {"exc": 0, "inh": n_exc}
+    np_dtype = np.dtype(dtype)
+    hetero = isinstance(delay, (tuple, list))
+    rng = np.random.default_rng(sub_seed(seed, 99))  # per-synapse delays only
+
+    t_build = time.perf_counter()
+    neuron, initial = make_neuron()
+    populations = [Population(name, size, neuron, initial=initial) for name, size in sizes.items()]
+    projections = []
+    out_degree = np.zeros(n, dtype=np.int64)
+    nnz = 0
+    for k, (pre, post) in enumerate([("exc", "exc"), ("exc", "inh"), ("inh", "exc"), ("inh", "inh")]):
+        conn = connect.fixed_probability(sizes[pre], sizes[post], p, seed=sub_seed(seed, k))
+        plastic = ee_plasticity is not None and (pre, post) == ("exc", "exc")
+        w = w_exc if pre == "exc" else w_inh
+        w_arg: Any = np.full(conn.nnz, w, dtype=np_dtype) if weights == "array" or plastic else w
+        if hetero:
+            lo, hi = delay
+            d_arg: Any = np.rint(rng.uniform(lo, hi, conn.nnz) / dt).astype(np.int32)
+        else:
+            d_arg = round(float(delay) / dt)
+        extra: dict[str, Any] = {"plasticity": ee_plasticity()} if plastic and ee_plasticity is not None else {}
+        projections.append(
+            Projection(pre=pre, post=post, connectivity=conn, weights=w_arg, delays=d_arg, target=pre, **extra)
+        )
+        out_degree[offsets[pre] : offsets[pre] + sizes[pre]] += np.diff(np.asarray(conn.indptr))
+        nnz += conn.nnz
+    net = Network(
+        dt=dt,
+        populations=populations,
+        projections=projections,
+        monitors=[SpikeMonitor("exc"), SpikeMonitor("inh")],
+    )
+    describe_s = time.perf_counter() - t_build
+
+    sim, rec, times = snn_run(net, duration, seed, dtype)
+    spikes = total(rec.n_spikes)
+    events_reported = getattr(rec, "synaptic_events", None)
+    engine_events = total(events_reported) if events_reported is not None else None
+    memory = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in sim.memory_bytes().items()}
+    counts: np.ndarray | None
+    try:  # sum(spikes x out-degree) from the spike monitors, computed exactly as for the peers
+        neurons = [rec.spike_times(pop)[0] + offsets[pop] for pop in sizes]
+        counts = np.bincount(np.concatenate(neurons).astype(np.int64), minlength=n)
+        events_from_monitor: int | None = int(counts @ out_degree)
+    except (AttributeError, KeyError, TypeError):
+        counts, events_from_monitor = None, None
+    # The engine counts events when it delivers them, so spikes of the last step(s) that are still in flight at
+    # the end are missing from its count; the monitor-based figure follows the benchmark's definition.
+    if events_from_monitor is not None:
+        events, exact = events_from_monitor, True
+    elif engine_events is not None:
+        events, exact = engine_events, True
+    else:  # fall back to the mean out-degree rather than fail the whole benchmark
+        events, exact = round(spikes * nnz / n), False
+    result = {
+        "build_s": describe_s + times["simulator_s"] - times["compile_in_ctor_s"],
+        "compile_s": times["compile_s"],
+        "loop_s": times["loop_s"],
+        "spikes": spikes,
+        "synaptic_events": events,
+        "synaptic_events_exact": exact,
+        "peak_rss_mb": peak_rss_mb(),
+        "nnz": nnz,
+        "bytes_per_synapse": memory["synapses"] / nnz if nnz and "synapses" in memory else None,
+        "dtype": dtype,
+        "detail": {
+            "describe_s": describe_s,
+            "simulator_s": times["simulator_s"],
+            "warmup_call_s": times["warmup_s"],
+            "run_call_s": times["run_call_s"],
+            "import_s": import_s,
+            "memory_bytes": memory,
+            "engine_synaptic_events": engine_events,
+            "max_out_degree": int(out_degree.max()) if n else 0,
+            "version": getattr(snn, "__version__", None),
+        },
+    }
+    return result, rec, counts
 
 
 def snn_cuba(
@@ -73,114 +229,36 @@ def snn_cuba(
     the network description and the Simulator's non-JIT set-up, ``compile_s`` the numba JIT/warm-up as reported
     by the Simulator, ``loop_s`` the Recording's own loop timing.
     """
-    # Everything that touches the engine's API is in this function, so a renamed attribute is a one-line fix.
-    t_import = time.perf_counter()
-    import snn
-    from snn import connect
-    from snn.model import LIF, Network, Population, Projection, SpikeMonitor, Uniform
-
-    import_s = time.perf_counter() - t_import
     par = CUBA
-    n_exc, n_inh = par.split(n)
-    sizes = {"exc": n_exc, "inh": n_inh}
-    offsets = {"exc": 0, "inh": n_exc}
-    np_dtype = np.dtype(dtype)
-    hetero = isinstance(delay, (tuple, list))
-    rng = np.random.default_rng(sub_seed(seed, 99))  # per-synapse delays only
 
-    t_build = time.perf_counter()
-    lif = LIF(
-        tau_m=par.tau_m,
-        v_rest=par.v_rest,
-        v_threshold=par.v_threshold,
-        v_reset=par.v_reset,
-        t_ref=par.t_ref,
-        tau_syn_exc=par.tau_e,
-        tau_syn_inh=par.tau_i,
+    def make_neuron() -> tuple[Any, dict[str, Any]]:
+        from snn.model import LIF, Uniform
+
+        lif = LIF(
+            tau_m=par.tau_m,
+            v_rest=par.v_rest,
+            v_threshold=par.v_threshold,
+            v_reset=par.v_reset,
+            t_ref=par.t_ref,
+            tau_syn_exc=par.tau_e,
+            tau_syn_inh=par.tau_i,
+        )
+        return lif, {"v": Uniform(par.v_reset, par.v_threshold)}
+
+    result, _, _ = snn_ei_network(
+        n,
+        p,
+        duration,
+        dt,
+        seed,
+        delay,
+        make_neuron,
+        par.w_exc * w_scale,
+        par.w_inh * w_scale,
+        exc_fraction=par.exc_fraction,
+        dtype=dtype,
+        weights=weights,
     )
-    populations = [
-        Population(name, size, lif, initial={"v": Uniform(par.v_reset, par.v_threshold)})
-        for name, size in sizes.items()
-    ]
-    projections = []
-    out_degree = np.zeros(n, dtype=np.int64)
-    nnz = 0
-    for k, (pre, post) in enumerate([("exc", "exc"), ("exc", "inh"), ("inh", "exc"), ("inh", "inh")]):
-        conn = connect.fixed_probability(sizes[pre], sizes[post], p, seed=sub_seed(seed, k))
-        w = (par.w_exc if pre == "exc" else par.w_inh) * w_scale
-        w_arg: Any = np.full(conn.nnz, w, dtype=np_dtype) if weights == "array" else w
-        if hetero:
-            lo, hi = delay
-            d_arg: Any = np.rint(rng.uniform(lo, hi, conn.nnz) / dt).astype(np.int32)
-        else:
-            d_arg = round(float(delay) / dt)
-        projections.append(Projection(pre=pre, post=post, connectivity=conn, weights=w_arg, delays=d_arg, target=pre))
-        out_degree[offsets[pre] : offsets[pre] + sizes[pre]] += np.diff(np.asarray(conn.indptr))
-        nnz += conn.nnz
-    net = Network(
-        dt=dt,
-        populations=populations,
-        projections=projections,
-        monitors=[SpikeMonitor("exc"), SpikeMonitor("inh")],
-    )
-    describe_s = time.perf_counter() - t_build
-
-    t_sim = time.perf_counter()
-    sim = snn.Simulator(net, dtype=dtype)
-    simulator_s = time.perf_counter() - t_sim
-    compile_in_ctor_s = float(getattr(sim, "compile_s", 0.0) or 0.0)  # in case the constructor JITs
-    t_warm = time.perf_counter()
-    if callable(getattr(sim, "warmup", None)):
-        sim.warmup()  # JIT (or numba cache load) outside run(), so run_call_s is the run alone
-    warmup_s = time.perf_counter() - t_warm
-
-    t_run = time.perf_counter()
-    rec = sim.run(duration=duration, trials=1, seed=seed)
-    run_call_s = time.perf_counter() - t_run
-    loop_s = float(rec.timings["loop_s"])
-    # the engine's own figure once everything is compiled; our wall-clock measurement as the fallback
-    compile_s = float(rec.timings.get("compile_s") or getattr(sim, "compile_s", 0.0) or compile_in_ctor_s + warmup_s)
-    spikes = total(rec.n_spikes)
-    events_reported = getattr(rec, "synaptic_events", None)
-    engine_events = total(events_reported) if events_reported is not None else None
-    memory = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in sim.memory_bytes().items()}
-    try:  # sum(spikes x out-degree) from the spike monitors, computed exactly as for the peers
-        neurons = [rec.spike_times(pop)[0] + offsets[pop] for pop in sizes]
-        counts = np.bincount(np.concatenate(neurons).astype(np.int64), minlength=n)
-        events_from_monitor: int | None = int(counts @ out_degree)
-    except (AttributeError, KeyError, TypeError):
-        events_from_monitor = None
-    # The engine counts events when it delivers them, so spikes of the last step(s) that are still in flight at
-    # the end are missing from its count; the monitor-based figure follows the benchmark's definition.
-    if events_from_monitor is not None:
-        events, exact = events_from_monitor, True
-    elif engine_events is not None:
-        events, exact = engine_events, True
-    else:  # fall back to the mean out-degree rather than fail the whole benchmark
-        events, exact = round(spikes * nnz / n), False
-    result = {
-        "build_s": describe_s + simulator_s - compile_in_ctor_s,
-        "compile_s": compile_s,
-        "loop_s": loop_s,
-        "spikes": spikes,
-        "synaptic_events": events,
-        "synaptic_events_exact": exact,
-        "peak_rss_mb": peak_rss_mb(),
-        "nnz": nnz,
-        "bytes_per_synapse": memory["synapses"] / nnz if nnz and "synapses" in memory else None,
-        "dtype": dtype,
-        "detail": {
-            "describe_s": describe_s,
-            "simulator_s": simulator_s,
-            "warmup_call_s": warmup_s,
-            "run_call_s": run_call_s,
-            "import_s": import_s,
-            "memory_bytes": memory,
-            "engine_synaptic_events": engine_events,
-            "max_out_degree": int(out_degree.max()) if n else 0,
-            "version": getattr(snn, "__version__", None),
-        },
-    }
     return finish_result(result, n, duration)
 
 

@@ -43,3 +43,44 @@ def test_capacity_benchmark_small(tmp_path):
     data = _run(["benchmarks.billion", "--n", "20000", "--k", "100", "--duration", "0.1"], tmp_path)
     assert data["snn"]["nnz"] > 1_900_000
     assert data["snn"]["bytes_per_synapse"] <= 10.0
+
+
+@pytest.mark.slow
+def test_coba_benchmark_quick_snn_only(tmp_path):
+    data = _run(["benchmarks.coba", "--quick", "--engines", "snn"], tmp_path)
+    snn = data["engines"]["snn"]
+    assert snn["n_ok"] == 1, snn["runs"]
+    for key in ("build_s", "compile_s", "loop_s", "spikes", "synaptic_events", "events_per_s", "peak_rss_mb",
+                "rate_hz", "rate_exc_hz", "rate_inh_hz", "nnz", "values", "runs"):
+        assert key in snn
+    assert snn["spikes"] > 0 and snn["synaptic_events"] > snn["spikes"]
+    assert 1.0 < snn["rate_hz"] < 40.0  # COBA: a few Hz to ~20 Hz (Brette et al. 2007)
+    assert data["engines"]["brian2_cpp_standalone"] == {"skipped": "not selected (--engines)"}
+    assert data["speedup_vs_brian2_cpp_standalone"] is None
+    assert data["goal"]["speedup_target"] == 3.0 and data["goal"]["met"] is None
+    assert data["rates"]["engines"]["snn"]["rate_hz"] == snn["rate_hz"]
+    assert isinstance(data["warnings"], list)
+    assert data["config"]["quick"] is True and data["machine"]["cores"]
+
+
+@pytest.mark.slow
+def test_stdp_benchmark_quick_snn_only(tmp_path):
+    data = _run(["benchmarks.stdp", "--quick", "--engines", "snn"], tmp_path)
+    assert set(data["networks"]) == {"song", "recurrent"}
+    for net in data["networks"].values():
+        snn = net["engines"]["snn"]
+        assert snn["n_ok"] == 1, snn["runs"]
+        for key in ("build_s", "compile_s", "loop_s", "spikes", "synaptic_events", "events_per_s", "peak_rss_mb",
+                    "rate_hz", "weight_mean_rel", "weight_frac_low", "weight_frac_high", "nnz", "runs"):
+            assert key in snn
+        assert snn["spikes"] > 0 and snn["synaptic_events"] > 0 and snn["events_per_s"] > 0
+        assert net["engines"]["brian2_cpp_standalone"] == {"skipped": "not selected (--engines)"}
+        assert net["speedup_vs_brian2_cpp_standalone"] is None and net["goal"]["speedup_target"] == 2.0
+        weights = snn["runs"][0]["weights"]
+        assert len(weights["histogram_10_bins"]) == 10 and 0.0 <= weights["mean_over_wmax"] <= 1.0
+    song = data["networks"]["song"]["engines"]["snn"]
+    assert song["nnz"] == 1000 and song["runs"][0]["weights"]["n"] == 1000
+    assert 10_000 < song["input_spikes"] < 20_000  # 1000 inputs x 15 Hz x 1 s
+    recurrent = data["networks"]["recurrent"]["engines"]["snn"]
+    assert recurrent["runs"][0]["weights"]["n"] == recurrent["plastic_synapses"] > 0
+    assert data["goal"]["met"] is None and isinstance(data["warnings"], list)

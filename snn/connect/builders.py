@@ -17,6 +17,7 @@ projections between populations of different sizes there are no autapses and it 
 from __future__ import annotations
 
 import math
+import os
 import numbers
 from collections.abc import Sequence
 
@@ -105,6 +106,23 @@ def _driver(par, ser, n_blocks: int, work: float):
     return par if n_blocks > 1 and work >= PARALLEL_MIN_WORK else ser
 
 
+#: bytes a synapse needs while its connectivity is built (int32 index; builders may need about as much again)
+_BUILD_BYTES_PER_SYNAPSE = 4
+
+
+def _check_memory(expected_synapses: float) -> None:
+    """Refuse, in one line and before any work, a connectivity larger than this machine's memory."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - platforms without sysconf
+        return
+    need = expected_synapses * _BUILD_BYTES_PER_SYNAPSE
+    if need > total:
+        raise ConfigError("connectivity.synapses", int(expected_synapses),
+                          f"would need {need / 2**30:.1f} GiB for the synapse indices; this machine has "
+                          f"{total / 2**30:.1f} GiB")
+
+
 def _blocks(n_rows: int) -> int:
     return (n_rows + BLOCK_ROWS - 1) // BLOCK_ROWS
 
@@ -172,6 +190,7 @@ def fixed_probability(n_pre: int, n_post: int, p: float, *, seed: int, allow_aut
     n_cols = n_post - 1 if skip_diag else n_post
     if p == 0.0 or n_pre == 0 or n_cols <= 0:
         return Connectivity(n_pre, n_post, np.zeros(n_pre + 1, dtype=np.int64), np.zeros(0, dtype=np.int32))
+    _check_memory(float(n_pre) * n_cols * p)
     inv_log_q = 1.0 / math.log1p(-p)
     states = stream_states(seed, _blocks(n_pre), _SALT_FIXED_PROBABILITY)
     counts = np.empty(n_pre, dtype=np.int64)
@@ -191,6 +210,7 @@ def _sample_fixed(n_rows: int, n_cand: int, k: int, skip_diag: bool, seed: int, 
                   ) -> np.ndarray:
     """k distinct candidates per row, row-major int32 array of length n_rows * k (see kernels)."""
     n_avail = n_cand - 1 if skip_diag else n_cand
+    _check_memory(float(n_rows) * k)
     out = np.empty(n_rows * k, dtype=np.int32)
     if n_rows == 0 or k == 0:
         return out
@@ -268,6 +288,7 @@ def all_to_all(n_pre: int, n_post: int, *, allow_autapses: bool = True) -> Conne
     skip_diag = _skip_diag(allow_autapses, n_pre, n_post)
     row_len = max(n_post - 1, 0) if skip_diag else n_post
     indptr = np.arange(n_pre + 1, dtype=np.int64) * row_len
+    _check_memory(float(n_pre) * row_len)
     indices = np.empty(n_pre * row_len, dtype=np.int32)
     if indices.size:
         run = _driver(kernels.all_to_all_par, kernels.all_to_all_ser, _blocks(n_pre), float(indices.size))

@@ -224,24 +224,43 @@ def update_linear(t, b, g0, n, flags, coef, co, cl, v, ie, ii, w, ls, nmean, nst
 # --- conductance-based LIF ---------------------------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")  # no ZeroDivisionError branch: the loop vectorises (rate < 0 always)
-def _integrate_conductance(t, b, v, ge_, gi_, ls, nmean, nstd, rng, noisy, k, ke, ki, kl, nk, dt, de, di, bias, ref):
+@njit(cache=True, inline="always", error_model="numpy")
+def _conductance_v(vo, ge, gi, drive, k, ke, ki, kl, nk, dt):
     """Exponential Euler in Brian2's operation order (``method='exponential_euler'``), with the conductances
     held at their start-of-step values: ``B = (-1/tau_m - g_e/tau_m) - g_i/tau_m``,
     ``A/B = (v_rest/tau_m + ((bias/tau_m + e_exc g_e/tau_m) + e_inh g_i/tau_m)) / B``,
-    ``v <- -A/B + (A/B + v) e^{B dt}``; ``v`` is held while refractory, conductances decay exactly.
-    ``e^{B dt}`` is :func:`~snn.engine.kernels.vexp.vexp` (within 1 ulp of numpy's exp), so the loop vectorises."""
+    ``v <- -A/B + (A/B + v) e^{B dt}``. ``e^{B dt}`` is :func:`~snn.engine.kernels.vexp.vexp` (within 1 ulp
+    of numpy's exp), so the loops around this vectorise."""
+    rate = (nk + (k * (-ge))) - (k * gi)
+    ba = (kl + (((k * drive) + (ke * ge)) + (ki * gi))) / rate
+    return (-ba) + ((ba + vo) * vexp(dt * rate))
+
+
+# error_model="numpy": no ZeroDivisionError branch (the rate is always < 0), so the loops vectorise
+@njit(cache=True, error_model="numpy")
+def _integrate_conductance(t, v, ge_, gi_, ls, k, ke, ki, kl, nk, dt, de, di, bias, ref):
+    """One step of every neuron (see :func:`_conductance_v`); ``v`` is held while refractory, the
+    conductances decay exactly."""
     for j in range(v.shape[0]):
         ge = ge_[j]
         gi = gi_[j]
         vo = v[j]
-        kk = at(k, j)
-        drive = at(bias, j)
-        if noisy:
-            drive = drive + (nmean[j] + nstd[j] * normal(rng, b))
-        rate = (at(nk, j) + (kk * (-ge))) - (kk * gi)
-        ba = (at(kl, j) + (((kk * drive) + (at(ke, j) * ge)) + (at(ki, j) * gi))) / rate
-        vn = (-ba) + ((ba + vo) * vexp(at(dt, j) * rate))
+        vn = _conductance_v(vo, ge, gi, at(bias, j), at(k, j), at(ke, j), at(ki, j), at(kl, j), at(nk, j), at(dt, j))
+        v[j] = vn if (t - ls[j]) >= at(ref, j) else vo
+        ge_[j] = at(de, j) * ge
+        gi_[j] = at(di, j) * gi
+
+
+@njit(cache=True, error_model="numpy")
+def _integrate_conductance_noisy(t, b, v, ge_, gi_, ls, nmean, nstd, rng, k, ke, ki, kl, nk, dt, de, di, bias, ref):
+    """As :func:`_integrate_conductance` with a Gaussian current added to ``bias`` (a separate loop: the
+    random draws would stop the vectoriser)."""
+    for j in range(v.shape[0]):
+        ge = ge_[j]
+        gi = gi_[j]
+        vo = v[j]
+        drive = at(bias, j) + (nmean[j] + nstd[j] * normal(rng, b))
+        vn = _conductance_v(vo, ge, gi, drive, at(k, j), at(ke, j), at(ki, j), at(kl, j), at(nk, j), at(dt, j))
         v[j] = vn if (t - ls[j]) >= at(ref, j) else vo
         ge_[j] = at(de, j) * ge
         gi_[j] = at(di, j) * gi
@@ -250,8 +269,10 @@ def _integrate_conductance(t, b, v, ge_, gi_, ls, nmean, nstd, rng, noisy, k, ke
 @njit(cache=True)
 def _conductance(t, b, g0, flags, v, ie, ii, w, ls, nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n,
                  k, ke, ki, kl, nk, dt, de, di, vth, vreset, ref, bias):
-    _integrate_conductance(t, b, v, ie, ii, ls, nmean, nstd, rng, (flags & F_NOISE) != 0, k, ke, ki, kl, nk, dt, de,
-                           di, bias, ref)
+    if flags & F_NOISE:
+        _integrate_conductance_noisy(t, b, v, ie, ii, ls, nmean, nstd, rng, k, ke, ki, kl, nk, dt, de, di, bias, ref)
+    else:
+        _integrate_conductance(t, v, ie, ii, ls, k, ke, ki, kl, nk, dt, de, di, bias, ref)
     return _threshold_linear(t, b, g0, v, w, ls, vth, vreset, ref, vth, vth, False, False, (flags & F_RECORD) != 0,
                              fired, nf, spk_step, spk_idx, spk_n)
 
