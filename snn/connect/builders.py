@@ -17,8 +17,8 @@ projections between populations of different sizes there are no autapses and it 
 from __future__ import annotations
 
 import math
-import os
 import numbers
+import os
 from collections.abc import Sequence
 
 import numpy as np
