@@ -252,9 +252,13 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
             if np.any(prob > 1.0):
                 raise ConfigError(f"inputs.{src.name}.rate", float(np.max(src.rate)),
                                   f"must be <= 1/dt = {1.0 / net.dt:g} Hz (at most one spike per step)")
+            if np.all(prob == prob[0]):  # one rate: (p, log(1 - p)) for geometric-gap sampling
+                p_flags[k] |= L.F_UNIFORM_RATE
+                with np.errstate(divide="ignore"):
+                    prob = np.array([prob[0], np.log1p(-prob[0])])
             p_src[k] = prob_off
             probs.append(prob)
-            prob_off += src.size
+            prob_off += prob.size
         elif isinstance(src, (SpikeTimesInput, EventStreamInput)):
             p_kind[k] = L.KIND_SPIKE_TIMES
             p_src[k] = st_count

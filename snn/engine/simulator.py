@@ -53,6 +53,7 @@ class _Run:
     counts: np.ndarray
     t_at: np.ndarray
     learn: bool
+    pnext: np.ndarray  # (trials, populations) next Bernoulli success of uniform-rate Poisson sources; -1: unset
     pw: np.ndarray  # plastic weights: (trials, n) when trials learn, else (1, n)
     grp: np.ndarray  # (trials, groups, N_G) presynaptic traces and STP state
     grp_last: np.ndarray  # (trials, groups) step of each group's last arrival
@@ -187,7 +188,8 @@ class Simulator:
             mon_out=np.zeros((trials, chunk_steps if n_cols else 1, max(n_cols, 1)), self.dtype), mon_cols=mon_cols,
             rate_out=np.zeros((trials, chunk_steps, len(cn.names)), np.int32),
             events=np.zeros(trials, np.int64), counts=np.zeros((trials, len(cn.names)), np.int64),
-            t_at=np.zeros(trials, np.int64), **self._plastic_state(trials, learning),
+            t_at=np.zeros(trials, np.int64), pnext=np.full((trials, len(cn.names)), -1, np.int64),
+            **self._plastic_state(trials, learning),
         )
 
     def _plastic_state(self, trials: int, learning: bool) -> dict[str, Any]:
@@ -287,9 +289,10 @@ class Simulator:
                         run.hist, run.hist_ptr,
                         cn.q_pre, cn.q_row0, cn.indptr, cn.indices, cn.weights, cn.doff, cn.q_doff0,
                         cn.q_const_delay, cn.q_max_delay, cn.q_channel, cn.q_pre0, cn.q_post0,
-                        pt.q_plastic, pt.pl_int, pt.pl_par, run.pw, run.grp, run.grp_last, run.post_tr, run.post_last,
+                        pt.q_plastic, pt.pl_int, pt.pl_par, pt.pl_tab, run.pw, run.grp, run.grp_last, run.post_tr,
+                        run.post_last,
                         pt.csc_ptr, pt.csc_syn, pt.csc_grp, run.learn,
-                        cn.prob, run.st_ptr, run.st_idx,
+                        cn.prob, run.pnext, run.st_ptr, run.st_idx,
                         cn.nmean, cn.nstd, run.rng_state,
                         run.spk_step, run.spk_idx, run.spk_n, run.reserve,
                         run.mon_var, run.mon_g, run.mon_every, run.mon_out,

@@ -56,6 +56,7 @@ F_RESET_SUBTRACT = 2
 F_ADAPT = 4
 F_NOISE = 8
 F_RECORD = 16  # record spikes
+F_UNIFORM_RATE = 32  # Poisson source with one rate for all channels (sampled by geometric gaps)
 
 # state variable codes for StateMonitor
 VAR_CODES = {"v": 0, "i_exc": 1, "i_inh": 2, "g_exc": 1, "g_inh": 2, "u": 3, "w": 3}
@@ -108,6 +109,14 @@ PP_U = 10
 PP_RATE_REC = 11  # dt/tau_rec
 PP_RATE_FACIL = 12  # dt/tau_facil
 N_PP = 13
+# decay tables: row k of a plastic projection's table is exp(-k dt / tau) for each of its time constants
+T_X1 = 0
+T_X2 = 1
+T_Y1 = 2
+T_Y2 = 3
+T_REC = 4
+T_FACIL = 5
+N_T = 6
 # per-group presynaptic state columns
 G_X1 = 0
 G_X2 = 1

@@ -23,6 +23,7 @@ from numba import njit, prange
 from snn.engine.kernels.delivery import deliver_delayed, deliver_rows
 from snn.engine.kernels.layout import (
     F_RECORD,
+    F_UNIFORM_RATE,
     KIND_CONDUCTANCE,
     KIND_IZHIKEVICH,
     KIND_LINEAR,
@@ -32,7 +33,7 @@ from snn.engine.kernels.layout import (
 )
 from snn.engine.kernels.neurons import update_conductance, update_izhikevich, update_linear
 from snn.engine.kernels.plasticity import deliver_plastic, post_updates
-from snn.engine.kernels.sources import poisson_step, spike_times_step
+from snn.engine.kernels.sources import poisson_step, poisson_uniform_step, spike_times_step
 
 
 @njit(cache=True)
@@ -72,8 +73,8 @@ def trial_steps(
     hist, hist_ptr,
     q_pre, q_row0, indptr, indices, weights, doff, q_doff0, q_const_delay, q_max_delay, q_channel, q_pre0,
     q_post0,
-    q_plastic, pl_int, pl_par, pw, grp, grp_last, post_tr, post_last, csc_ptr, csc_syn, csc_grp, learn,
-    prob, st_ptr, st_idx,
+    q_plastic, pl_int, pl_par, pl_tab, pw, grp, grp_last, post_tr, post_last, csc_ptr, csc_syn, csc_grp, learn,
+    prob, pnext, st_ptr, st_idx,
     nmean, nstd, rng,
     spk_step, spk_idx, spk_n, spk_reserve,
     mon_var, mon_g, mon_every, mon_out,
@@ -128,7 +129,10 @@ def trial_steps(
                                        nmean, nstd, rng, fired, nf, spk_step, spk_idx, spk_n)
             else:
                 if kind == KIND_POISSON:
-                    nf = poisson_step(b, g0, n, prob, p_src[p], rng, fired, nf)
+                    if fl & F_UNIFORM_RATE:
+                        nf = poisson_uniform_step(t, b, g0, n, prob, p_src[p], pnext[b], p, rng, fired, nf)
+                    else:
+                        nf = poisson_step(b, g0, n, prob, p_src[p], rng, fired, nf)
                 else:
                     nf = spike_times_step(t, b, g0, st_ptr[p_src[p]], st_idx[p_src[p]], fired, nf)
                 if fl & F_RECORD:
@@ -148,7 +152,8 @@ def trial_steps(
             if r >= 0:
                 n_events += deliver_plastic(t, b, p, hist, hist_ptr, q_pre0[q], indptr, q_row0[q], indices, doff,
                                             q_doff0[q], d_const, q_max_delay[q], q_channel[q], q_post0[q], reset_value,
-                                            ieb, iib, vb, lsb, learn, pl_int[r], pl_par[r], pwb, grpb, grp_lastb,
+                                            ieb, iib, vb, lsb, learn, pl_int[r], pl_par[r], pl_tab[r], pwb, grpb,
+                                            grp_lastb,
                                             post_trb, post_lastb)
             elif d_const >= 0:
                 src = (t - d_const) % n_slots
@@ -164,8 +169,8 @@ def trial_steps(
         if learn:
             for r in range(n_plastic):
                 if pl_int[r, PI_RULE] != RULE_NONE:
-                    post_updates(t, b, slot, hist, hist_ptr, p_start, pl_int[r], pl_par[r], pwb, grpb, grp_lastb,
-                                 post_trb, post_lastb, csc_ptr, csc_syn, csc_grp)
+                    post_updates(t, b, slot, hist, hist_ptr, p_start, pl_int[r], pl_par[r], pl_tab[r], pwb, grpb,
+                                 grp_lastb, post_trb, post_lastb, csc_ptr, csc_syn, csc_grp)
         t += 1
     events[b] += n_events
     t_at[b] = t
@@ -179,8 +184,8 @@ def run_chunk(
     hist, hist_ptr,
     q_pre, q_row0, indptr, indices, weights, doff, q_doff0, q_const_delay, q_max_delay, q_channel, q_pre0,
     q_post0,
-    q_plastic, pl_int, pl_par, pw, grp, grp_last, post_tr, post_last, csc_ptr, csc_syn, csc_grp, learn,
-    prob, st_ptr, st_idx,
+    q_plastic, pl_int, pl_par, pl_tab, pw, grp, grp_last, post_tr, post_last, csc_ptr, csc_syn, csc_grp, learn,
+    prob, pnext, st_ptr, st_idx,
     nmean, nstd, rng,
     spk_step, spk_idx, spk_n, spk_reserve,
     mon_var, mon_g, mon_every, mon_out,
@@ -197,8 +202,8 @@ def run_chunk(
             hist, hist_ptr,
             q_pre, q_row0, indptr, indices, weights, doff, q_doff0, q_const_delay, q_max_delay, q_channel,
             q_pre0, q_post0,
-            q_plastic, pl_int, pl_par, pw, grp, grp_last, post_tr, post_last, csc_ptr, csc_syn, csc_grp, learn,
-            prob, st_ptr, st_idx,
+            q_plastic, pl_int, pl_par, pl_tab, pw, grp, grp_last, post_tr, post_last, csc_ptr, csc_syn, csc_grp, learn,
+            prob, pnext, st_ptr, st_idx,
             nmean, nstd, rng,
             spk_step, spk_idx, spk_n, spk_reserve,
             mon_var, mon_g, mon_every, mon_out,

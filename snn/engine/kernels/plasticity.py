@@ -4,7 +4,8 @@ Nothing here loops over synapses at every step. Presynaptic state (STDP traces, 
 ``x``) lives per *group*: one per presynaptic neuron, or one per (presynaptic neuron, delay) where delays
 differ per synapse, because all synapses of a group see the same arrivals and so would hold identical
 per-synapse state (Brian2 keeps it per synapse). Postsynaptic traces live per target neuron. Every trace
-is decayed lazily from the step of its last update: ``x(t) = x(t_last) e^{-(t - t_last) dt / tau}``.
+is decayed lazily from the step of its last update: ``x(t) = x(t_last) e^{-(t - t_last) dt / tau}``, the
+factor read from a per-projection table of ``e^{-k dt / tau}`` (see ``snn.engine.plastic.decay_tables``).
 
 Per step, as Brian2 schedules ``Synapses`` pathways (``pre`` pathways have order -1, ``post`` order +1): the
 loop first delivers every projection's arrivals (:func:`deliver_plastic` for plastic ones: target update
@@ -54,6 +55,12 @@ from snn.engine.kernels.layout import (
     RULE_NONE,
     RULE_PAIR,
     RULE_TRIPLET,
+    T_FACIL,
+    T_REC,
+    T_X1,
+    T_X2,
+    T_Y1,
+    T_Y2,
 )
 
 
@@ -63,16 +70,22 @@ def _jump(x, nearest):
 
 
 @njit(cache=True, inline="always")
+def _decay(tab, col, dn, rate):
+    """exp(-dn * rate), from the projection's table when dn is in it."""
+    return tab[col, dn] if dn < tab.shape[1] else math.exp(-dn * rate)
+
+
+@njit(cache=True, inline="always")
 def _clip(w, lo, hi):
     return lo if w < lo else (hi if w > hi else w)
 
 
 @njit(cache=True)
-def _release(dn, g, grp, par, facil):
+def _release(dn, g, grp, par, tab, facil):
     """Tsodyks-Markram at an arrival ``dn`` steps after the group's previous one: the fraction of the weight
     released (``r = u x`` after ``u += U (1 - u)``); ``x -= r``."""
-    u = grp[g, G_U] * math.exp(-dn * par[PP_RATE_FACIL]) if facil else 0.0
-    x = 1.0 + (grp[g, G_X] - 1.0) * math.exp(-dn * par[PP_RATE_REC])
+    u = grp[g, G_U] * _decay(tab, T_FACIL, dn, par[PP_RATE_FACIL]) if facil else 0.0
+    x = 1.0 + (grp[g, G_X] - 1.0) * _decay(tab, T_REC, dn, par[PP_RATE_REC])
     u = u + par[PP_U] * (1.0 - u)
     r = u * x
     grp[g, G_U] = u
@@ -81,13 +94,13 @@ def _release(dn, g, grp, par, facil):
 
 
 @njit(cache=True)
-def _deliver_run(t, lo, hi, g, learn, rule, flags, par, wshift, indices, pw, channel, post0, p0, reset_value,
+def _deliver_run(t, lo, hi, g, learn, rule, flags, par, tab, wshift, indices, pw, channel, post0, p0, reset_value,
                  ie, ii, v, ls, grp, grp_last, post_tr, post_last):
     """One group's synapses ``[lo, hi)`` receive an arrival at step t."""
     dn = t - grp_last[g]
     grp_last[g] = t
     stp = (flags & PF_STP) != 0
-    r = _release(dn, g, grp, par, (flags & PF_FACIL) != 0) if stp else 1.0
+    r = _release(dn, g, grp, par, tab, (flags & PF_FACIL) != 0) if stp else 1.0
     learning = learn and rule != RULE_NONE
     nearest = (flags & PF_NEAREST) != 0
     mult = (flags & PF_MULT) != 0
@@ -95,7 +108,7 @@ def _deliver_run(t, lo, hi, g, learn, rule, flags, par, wshift, indices, pw, cha
     w_max = par[PP_WMAX]
     x2 = 0.0
     if learning and rule == RULE_TRIPLET:
-        x2 = grp[g, G_X2] * math.exp(-dn * par[PP_RATE_X2])
+        x2 = grp[g, G_X2] * _decay(tab, T_X2, dn, par[PP_RATE_X2])
     for s in range(lo, hi):
         j = indices[s]
         k = s + wshift
@@ -109,7 +122,7 @@ def _deliver_run(t, lo, hi, g, learn, rule, flags, par, wshift, indices, pw, cha
             v[post0 + j] += amount
         if learning:
             pi = p0 + j
-            y1 = post_tr[pi, 0] * math.exp(-(t - post_last[pi]) * par[PP_RATE_Y1])
+            y1 = post_tr[pi, 0] * _decay(tab, T_Y1, t - post_last[pi], par[PP_RATE_Y1])
             if rule == RULE_PAIR:
                 dw = par[PP_A2M] * y1
                 if mult:
@@ -118,7 +131,7 @@ def _deliver_run(t, lo, hi, g, learn, rule, flags, par, wshift, indices, pw, cha
                 dw = y1 * (par[PP_A2M] + par[PP_A3M] * x2)
             pw[k] = _clip(w - dw, w_min, w_max)
     if learning:
-        grp[g, G_X1] = _jump(grp[g, G_X1] * math.exp(-dn * par[PP_RATE_X1]), nearest)
+        grp[g, G_X1] = _jump(grp[g, G_X1] * _decay(tab, T_X1, dn, par[PP_RATE_X1]), nearest)
         if rule == RULE_TRIPLET:
             grp[g, G_X2] = _jump(x2, nearest)
     return hi - lo
@@ -126,7 +139,7 @@ def _deliver_run(t, lo, hi, g, learn, rule, flags, par, wshift, indices, pw, cha
 
 @njit(cache=True)
 def deliver_plastic(t, b, p, hist, hist_ptr, pre0, indptr, row0, indices, doff, doff0, const_delay, max_delay,
-                    channel, post0, reset_value, ie, ii, v, ls, learn, pi_row, par, pw, grp, grp_last, post_tr,
+                    channel, post0, reset_value, ie, ii, v, ls, learn, pi_row, par, tab, pw, grp, grp_last, post_tr,
                     post_last):
     """Arrivals of one plastic projection at step t, in Brian2's SpikeQueue order (earliest emission first,
     then presynaptic index). Returns the number of synaptic events."""
@@ -145,7 +158,7 @@ def deliver_plastic(t, b, p, hist, hist_ptr, pre0, indptr, row0, indices, doff, 
             lo = indptr[row0 + j]
             hi = indptr[row0 + j + 1]
             if hi > lo:
-                events += _deliver_run(t, lo, hi, g0 + j, learn, rule, flags, par, wshift, indices, pw, channel,
+                events += _deliver_run(t, lo, hi, g0 + j, learn, rule, flags, par, tab, wshift, indices, pw, channel,
                                        post0, p0, reset_value, ie, ii, v, ls, grp, grp_last, post_tr, post_last)
         return events
     width = max_delay + 2
@@ -158,15 +171,16 @@ def deliver_plastic(t, b, p, hist, hist_ptr, pre0, indptr, row0, indices, doff, 
             lo = base + doff[o]
             hi = base + doff[o + 1]
             if hi > lo:
-                events += _deliver_run(t, lo, hi, g0 + j * stride + d, learn, rule, flags, par, wshift, indices, pw,
+                events += _deliver_run(t, lo, hi, g0 + j * stride + d, learn, rule, flags, par, tab, wshift, indices,
+                                       pw,
                                        channel, post0, p0, reset_value, ie, ii, v, ls, grp, grp_last, post_tr,
                                        post_last)
     return events
 
 
 @njit(cache=True)
-def post_updates(t, b, slot, hist, hist_ptr, p_start, pi_row, par, pw, grp, grp_last, post_tr, post_last, csc_ptr,
-                 csc_syn, csc_grp):
+def post_updates(t, b, slot, hist, hist_ptr, p_start, pi_row, par, tab, pw, grp, grp_last, post_tr, post_last,
+                 csc_ptr, csc_syn, csc_grp):
     """Potentiation at the synapses onto every neuron of the target population that spiked in step t, then
     the postsynaptic trace jumps (o2 is used before its own jump, as the triplet rule requires)."""
     rule = pi_row[PI_RULE]
@@ -187,13 +201,13 @@ def post_updates(t, b, slot, hist, hist_ptr, p_start, pi_row, par, pw, grp, grp_
         pi = p0 + j
         dn = t - post_last[pi]
         post_last[pi] = t
-        y1 = post_tr[pi, 0] * math.exp(-dn * par[PP_RATE_Y1])
-        y2 = post_tr[pi, 1] * math.exp(-dn * par[PP_RATE_Y2]) if rule == RULE_TRIPLET else 0.0
+        y1 = post_tr[pi, 0] * _decay(tab, T_Y1, dn, par[PP_RATE_Y1])
+        y2 = post_tr[pi, 1] * _decay(tab, T_Y2, dn, par[PP_RATE_Y2]) if rule == RULE_TRIPLET else 0.0
         gain = a2p + a3p * y2
         for c in range(csc_ptr[c0 + j], csc_ptr[c0 + j + 1]):
             k = csc_syn[c]
             g = csc_grp[c]
-            x1 = grp[g, G_X1] * math.exp(-(t - grp_last[g]) * rate_x1)
+            x1 = grp[g, G_X1] * _decay(tab, T_X1, t - grp_last[g], rate_x1)
             w = pw[k]
             dw = gain * x1
             if mult:
