@@ -37,6 +37,8 @@ test-all: lint
 bench: setup
 	mkdir -p results
 	$(BIN)/python -m benchmarks.cuba --json results/cuba_bench.json
+	$(BIN)/python -m benchmarks.coba --json results/coba.json
+	$(BIN)/python -m benchmarks.stdp --json results/stdp.json
 
 bench-scale: setup
 	mkdir -p results

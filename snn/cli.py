@@ -100,11 +100,20 @@ def _summary(path: Path) -> dict[str, Any]:
             "recorded": sorted(k for k, d in (("spikes", rec.spikes), ("rates", rec.rates), ("states", rec.states))
                                if name in d),
         }
+    weights = {}
+    for name in sorted(set(rec.final_weights) | set(rec.weights)):
+        entry: dict[str, Any] = {"snapshots": int(rec.weights[name].shape[1]) if name in rec.weights else 0}
+        if name in rec.final_weights:
+            final = rec.final_weights[name]
+            entry.update(synapses=int(final.shape[1]), final_mean=float(final.mean()) if final.size else 0.0,
+                         final_min=float(final.min()) if final.size else 0.0,
+                         final_max=float(final.max()) if final.size else 0.0)
+        weights[name] = entry
     meta = rec.metadata
     return {"file": str(path), "network": meta.get("network", {}).get("name"), "dt_s": rec.dt,
             "duration_s": rec.duration, "trials": rec.trials, "seed": meta.get("seed"), "dtype": meta.get("dtype"),
             "snn_version": meta.get("snn_version"), "synaptic_events": int(rec.synaptic_events.sum()),
-            "timings": rec.timings, "populations": pops}
+            "timings": rec.timings, "populations": pops, "weights": weights}
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -118,6 +127,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
     for name, p in s["populations"].items():
         print(f"{name:<16}{p['kind']:<9}{p['size']:>9}{p['spikes']:>12}{p['rate_hz_mean']:>11.3f}  "
               f"{', '.join(p['recorded']) or '-'}")
+    for name, w in s["weights"].items():
+        final = (f"final weights mean {w['final_mean']:.6g} (min {w['final_min']:.6g}, max {w['final_max']:.6g}) "
+                 f"over {w['synapses']} synapses; " if "final_mean" in w else "")
+        print(f"projection {name}: {final}{w['snapshots']} snapshot(s)")
     t = s["timings"]
     print(f"synaptic events {s['synaptic_events']}; loop {t.get('loop_s', 0):.3f} s, "
           f"compile {t.get('compile_s', 0):.2f} s, engine setup {t.get('build_s', 0):.2f} s")

@@ -44,8 +44,8 @@ class RunInfo:
     rate_monitors: list[str]
     state_monitors: dict[str, dict[str, Any]]  # population -> {"variables", "indices", "every"}
     metadata: dict[str, Any]
-    # projection -> {"every": snapshot interval (steps), "synapses": count}
-    weight_monitors: dict[str, dict[str, int]] = field(default_factory=dict)
+    # projection -> {"every": interval (steps; 0 for chosen times), "steps": snapshot steps, "synapses": count}
+    weight_monitors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class Sink(Protocol):
@@ -76,7 +76,8 @@ class Recording:
 
     ``spike_counts[pop]`` (trials,) is always available; ``spikes``, ``rates`` and ``states`` only for
     monitored populations. ``weights[proj]`` (trials, snapshots, synapses) holds WeightMonitor snapshots
-    (every ``weight_every[proj]`` steps from step 0); ``final_weights[proj]`` (trials, synapses) the weights of
+    taken at steps ``weight_steps[proj]`` (``weight_every[proj]`` is their interval, 0 for chosen times);
+    ``final_weights[proj]`` (trials, synapses) the weights of
     every plastic projection at the end of the run. Synapses are in the projection's (CSR) order.
     ``timings`` holds ``compile_s`` and ``loop_s`` (seconds); ``metadata`` the network description, seed, dtype
     and package version.
@@ -93,6 +94,7 @@ class Recording:
     state_every: dict[str, int] = field(default_factory=dict)
     weights: dict[str, np.ndarray] = field(default_factory=dict)
     weight_every: dict[str, int] = field(default_factory=dict)
+    weight_steps: dict[str, np.ndarray] = field(default_factory=dict)
     final_weights: dict[str, np.ndarray] = field(default_factory=dict)
     spike_counts: dict[str, np.ndarray] = field(default_factory=dict)
     synaptic_events: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -181,6 +183,7 @@ class MemorySink:
         for proj, parts in self._weights.items():
             spec = info.weight_monitors[proj]
             rec.weight_every[proj] = int(spec["every"])
+            rec.weight_steps[proj] = np.asarray(spec["steps"], np.int64)
             rec.weights[proj] = (np.concatenate(parts, axis=1) if parts
                                  else np.zeros((info.trials, 0, spec["synapses"])))
         rec.final_weights = {k: np.asarray(v) for k, v in summary.get("final_weights", {}).items()}

@@ -113,6 +113,9 @@ class Simulator:
             raise ConfigError("simulation.chunk_steps", chunk_steps, "must be an integer >= 1")
         if not isinstance(learning, bool):
             raise ConfigError("simulation.learning", learning, "must be true or false")
+        for m in self.network.monitors:
+            if isinstance(m, WeightMonitor):
+                m.check_duration(self.network.dt, int(round(duration / self.network.dt)))
         self.warmup()
         run = self._prepare(float(duration), int(trials), int(seed), chunk_steps, learning=learning)
         return self._execute(run, MemorySink() if sink is None else sink, int(seed), progress)
@@ -236,7 +239,8 @@ class Simulator:
             rate_monitors=list(dict.fromkeys(m.population for m in net.monitors if isinstance(m, RateMonitor))),
             state_monitors=state_spec,
             weight_monitors={
-                m.projection: {"every": m.every, "synapses": _projection(net, m.projection).connectivity.nnz}
+                m.projection: {"every": m.every if m.times is None else 0, "steps": m.steps(net.dt, run.n_steps),
+                               "synapses": _projection(net, m.projection).connectivity.nnz}
                 for m in net.monitors if isinstance(m, WeightMonitor)},
             metadata={"network": net.describe(), "seed": seed, "trials": trials, "duration_s": run.n_steps * net.dt,
                       "dtype": np.dtype(self.dtype).name, "snn_version": _version()},
@@ -272,14 +276,17 @@ class Simulator:
         loop_s = 0.0
         c0 = 0
         names = [p.name for p in self.network.projections]
-        snapshots = [(names.index(name), name, spec["every"]) for name, spec in info.weight_monitors.items()]
+        snapshots = [(names.index(name), name, spec["steps"]) for name, spec in info.weight_monitors.items()]
         try:
             while True:  # at least one kernel call, so a zero-step warm-up compiles and starts the thread pool
                 c1 = min(run.n_steps, c0 + run.chunk_steps)
-                for q, name, every in snapshots:  # snapshots are taken between kernel calls
-                    if c0 % every == 0 and c0 < run.n_steps:
+                for q, name, steps in snapshots:  # snapshots are taken between kernel calls
+                    k = int(np.searchsorted(steps, c0))
+                    if k < steps.size and steps[k] == c0 and c0 < run.n_steps:
                         sink.weights(name, self._weights_now(run, q)[:, None, :])
-                    c1 = min(c1, c0 + every - c0 % every)
+                        k += 1
+                    if k < steps.size and steps[k] < c1:
+                        c1 = int(steps[k])
                 while True:
                     t1 = time.perf_counter()
                     run_chunk(
@@ -314,6 +321,9 @@ class Simulator:
                     bar.update(span)
                 c0 = c1
                 if c0 >= run.n_steps:
+                    for q, name, steps in snapshots:  # a snapshot chosen at the run's duration
+                        if steps.size and steps[-1] == run.n_steps:
+                            sink.weights(name, self._weights_now(run, q)[:, None, :])
                     break
         finally:
             if bar is not None:

@@ -15,7 +15,7 @@ Schema (times in seconds, potentials in mV, rates in Hz; see ``configs/cuba.toml
                     stp = { U = 0.5, tau_rec = 0.1, tau_facil = 0.0 }
     [[currents]]    population, mean, std              # Gaussian current, resampled every step
     [monitors]      spikes = [...], rates = [...], [[monitors.state]] population, variables, indices, every,
-                    [[monitors.weights]] projection, every (steps)
+                    [[monitors.weights]] projection, every (steps) or times (seconds)
 
 A value can be a number, a list (one per neuron / synapse), ``{ uniform = [lo, hi] }``, ``{ normal = [mean,
 std] }`` or, for neuron parameters, an arithmetic expression string over the population's ``random`` variables.
@@ -280,8 +280,10 @@ def _monitors(spec: dict[str, Any], sizes: dict[str, int]) -> list[Any]:
                                 every=_integer(st.get("every", 1), f"{path}.every", 1)))
     for k, wt in enumerate(_array_of_tables(spec.get("weights", []), "monitors.weights")):
         path = f"monitors.weights[{k}]"
-        _check_keys(wt, {"projection", "every"}, path)
-        out.append(WeightMonitor(str(wt.get("projection")), every=_integer(wt.get("every", 1), f"{path}.every", 1)))
+        _check_keys(wt, {"projection", "every", "times"}, path)
+        times = wt.get("times")
+        out.append(WeightMonitor(str(wt.get("projection")), every=_integer(wt.get("every", 1), f"{path}.every", 1),
+                                 times=None if times is None else _numbers(times, f"{path}.times")))
     return out
 
 

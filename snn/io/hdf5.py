@@ -9,7 +9,7 @@ Layout (all times in steps of ``dt`` seconds, stored as the ``dt_s`` attribute):
     /spikes/<pop>/step      int64   }
     /rates/<pop>            int32 (trials, n_steps): spikes per step
     /states/<pop>/<var>     (trials, samples, n_indices); attrs indices, every (steps)
-    /weights/<proj>         (trials, snapshots, synapses) WeightMonitor snapshots; attr every (steps)
+    /weights/<proj>         (trials, snapshots, synapses) WeightMonitor snapshots; attrs every, steps
     /final_weights/<proj>   (trials, synapses) weights of plastic projections after the run
     /summary                spike_counts/<pop> (trials,), synaptic_events (trials,), attrs timings (JSON)
 
@@ -108,6 +108,7 @@ class HDF5Sink:
             dtype = np.dtype(info.metadata.get("dtype", "float64"))  # the run's weight dtype: loads back exactly
             _append(weights, proj, np.zeros((info.trials, 0, spec["synapses"]), dtype), axis=1)
             weights[proj].attrs["every"] = int(spec["every"])
+            weights[proj].attrs["steps"] = np.asarray(spec["steps"], np.int64)
 
     def spikes(self, population: str, trial: np.ndarray, neuron: np.ndarray, step: np.ndarray) -> None:
         g = self._require()["spikes"][population]
@@ -163,8 +164,8 @@ def save_recording(rec: Recording, path: str | os.PathLike[str]) -> Path:
                    state_monitors={p: {"variables": list(v), "indices": rec.state_indices[p],
                                        "every": rec.state_every[p]} for p, v in rec.states.items()},
                    metadata=rec.metadata,
-                   weight_monitors={q: {"every": rec.weight_every[q], "synapses": w.shape[2]}
-                                    for q, w in rec.weights.items()})
+                   weight_monitors={q: {"every": rec.weight_every[q], "steps": rec.weight_steps[q],
+                                        "synapses": w.shape[2]} for q, w in rec.weights.items()})
     try:
         sink.begin(info)
         for pop, st in rec.spikes.items():
@@ -226,6 +227,7 @@ def _read(f: h5py.File, p: Path) -> Recording:
         rec.states[pop] = {var: ds[:] for var, ds in g.items()}
     for proj, ds in f.get("weights", {}).items():  # absent in files written before plasticity existed
         rec.weight_every[proj] = int(ds.attrs["every"])
+        rec.weight_steps[proj] = np.asarray(ds.attrs["steps"], np.int64)
         rec.weights[proj] = ds[:]
     for proj, ds in f.get("final_weights", {}).items():
         rec.final_weights[proj] = ds[:]

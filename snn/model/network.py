@@ -369,18 +369,41 @@ class StateMonitor:
             raise ConfigError(f"monitors.state.{self.population}.every", self.every, "must be an integer >= 1 (steps)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class WeightMonitor:
-    """Snapshot the weights of a projection every ``every`` steps (at the start of the step, from step 0),
-    per trial, in the projection's synapse order. Final weights of plastic projections are always recorded."""
+    """Snapshot the weights of a projection, per trial, in the projection's synapse order: every ``every``
+    steps from step 0, or at the chosen ``times`` (seconds, rounded to steps; a time equal to the run's
+    duration snapshots the end). Snapshots are taken at the start of a step, before its updates.
+    Final weights of plastic projections are always recorded."""
 
     projection: str
     every: int = 1
+    times: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        path = f"monitors.weights.{self.projection}"
         if isinstance(self.every, bool) or not isinstance(self.every, (int, np.integer)) or self.every < 1:
-            raise ConfigError(f"monitors.weights.{self.projection}.every", self.every,
-                              "must be an integer >= 1 (steps)")
+            raise ConfigError(f"{path}.every", self.every, "must be an integer >= 1 (steps)")
+        if self.times is not None:
+            if self.every != 1:
+                raise ConfigError(f"{path}.times", self.times, "give either every (steps) or times (seconds)")
+            t = frozen_array(self.times, np.float64, f"{path}.times")
+            if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
+                raise ConfigError(f"{path}.times", self.times, "must be a non-empty list of seconds >= 0")
+            object.__setattr__(self, "times", t)
+
+    def steps(self, dt: float, n_steps: int) -> np.ndarray:
+        """The snapshot steps within a run of ``n_steps`` steps (sorted, unique; see :meth:`check_duration`)."""
+        if self.times is None:
+            return np.arange(0, n_steps, self.every, dtype=np.int64)
+        steps = np.unique(np.rint(self.times / dt).astype(np.int64))
+        return steps[steps <= n_steps]
+
+    def check_duration(self, dt: float, n_steps: int) -> None:
+        """Chosen times must lie within the run (a time past its end would silently never be recorded)."""
+        if self.times is not None and int(np.rint(self.times.max() / dt)) > n_steps:
+            raise ConfigError(f"monitors.weights.{self.projection}.times", float(self.times.max()),
+                              f"must be <= the run's duration ({n_steps * dt:g} s)")
 
 
 @dataclass(frozen=True)
