@@ -25,8 +25,8 @@ class PlasticTables:
     pl_tab: np.ndarray  # (plastic, N_T, table length) float64: exp(-k dt / tau), see decay_tables
     weights: np.ndarray  # (1, plastic synapses) initial plastic weights, run dtype, engine synapse order
     csc_ptr: np.ndarray  # int64, per target neuron of each projection: where its synapses start in csc_*
-    csc_syn: np.ndarray  # int64 index into the plastic weights, grouped by target neuron
-    csc_grp: np.ndarray  # int64 trace group of that synapse
+    csc_syn: np.ndarray  # index into the plastic weights, grouped by target neuron (int32 when it fits)
+    csc_grp: np.ndarray  # trace group of that synapse (int32 when it fits)
     n_groups: int
     n_post: int
     spans: dict[int, tuple[int, int]]  # projection index -> [start, stop) in the plastic weights
@@ -91,9 +91,14 @@ def build_plastic_tables(items: list[PlasticInput], n_proj: int, dt: float, dtyp
     return PlasticTables(
         q_plastic=q_plastic, pl_int=pl_int, pl_par=pl_par, pl_tab=decay_tables(pl_par),
         weights=(np.concatenate(weights) if weights else np.zeros(0, dtype)).reshape(1, -1),
-        csc_ptr=csc_ptr, csc_syn=np.concatenate(syns), csc_grp=np.concatenate(grps),
+        csc_ptr=csc_ptr, csc_syn=_compact(np.concatenate(syns)), csc_grp=_compact(np.concatenate(grps)),
         n_groups=n_groups, n_post=n_post, spans=spans,
     )
+
+
+def _compact(index: np.ndarray) -> np.ndarray:
+    """int32 when every value fits (8 instead of 16 bytes per plastic synapse for the two CSC arrays)."""
+    return index.astype(np.int32) if index.size == 0 or index.max() < 2**31 - 1 else index
 
 
 #: decay tables cover this many time constants (beyond, the kernels call exp; traces are ~1e-13 there)

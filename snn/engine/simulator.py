@@ -121,8 +121,10 @@ class Simulator:
         return self._execute(run, MemorySink() if sink is None else sink, int(seed), progress)
 
     def memory_bytes(self) -> dict[str, float]:
-        """Bytes held by the engine: connectivity (indptr, indices, weights, delay offsets) and one trial's state."""
-        cn = self.compiled
+        """Bytes held by the engine: connectivity (indptr, indices, weights, delay offsets) and one trial's state;
+        for plastic projections also their tables (post-to-synapse index, decay tables) and the per-trial
+        plastic state (a weight copy when trials learn, traces, STP state)."""
+        cn, pt = self.compiled, self.compiled.plastic
         item = np.dtype(self.dtype).itemsize
         syn = cn.synapse_bytes()
         return {
@@ -130,6 +132,9 @@ class Simulator:
             "bytes_per_synapse": syn / max(self.network.n_synapses, 1),
             "state_per_trial": cn.n_total * (4 * item + 4),
             "spike_history_per_trial": cn.n_slots * (self._fired_capacity(0) * 4 + (len(cn.names) + 1) * 8),
+            "plastic_tables": int(pt.csc_ptr.nbytes + pt.csc_syn.nbytes + pt.csc_grp.nbytes + pt.pl_tab.nbytes
+                                  + pt.weights.nbytes),
+            "plastic_state_per_trial": int(pt.weights.nbytes + pt.n_groups * (L.N_G + 1) * 8 + pt.n_post * 3 * 8),
         }
 
     # --- internals --------------------------------------------------------------------------------------

@@ -38,8 +38,8 @@ _CHUNK = 1 << 16
 def _append(group: h5py.Group, name: str, values: np.ndarray, axis: int = 0) -> None:
     if name not in group:
         shape = list(values.shape)
-        maxshape = list(values.shape)
-        maxshape[axis] = None
+        # empty fixed dimensions (a projection without synapses) must be unlimited: chunks are at least 1 long
+        maxshape = [None if (i == axis or c == 0) else c for i, c in enumerate(values.shape)]
         chunks = [max(1, c) for c in values.shape]
         if values.ndim > 1 and axis != values.ndim - 1:
             chunks[-1] = min(chunks[-1], _CHUNK)  # e.g. one weight snapshot of 10^6 synapses: split it
@@ -130,7 +130,11 @@ class HDF5Sink:
         f = self._require()
         final = f.create_group("final_weights")
         for name, values in summary.get("final_weights", {}).items():
-            final.create_dataset(name, data=np.asarray(values), chunks=True, compression="gzip", compression_opts=1)
+            values = np.asarray(values)
+            if values.size:
+                final.create_dataset(name, data=values, chunks=True, compression="gzip", compression_opts=1)
+            else:
+                final.create_dataset(name, data=values)
         g = f.create_group("summary")
         counts = g.create_group("spike_counts")
         for name, values in summary["spike_counts"].items():
