@@ -3,8 +3,13 @@
 - every (engine, round) runs in a fresh interpreter (``python -m benchmarks.<script> --worker ENGINE ...``) that
   prints one JSON line (:func:`spawn_worker`, :func:`worker_main`);
 - rounds are interleaved, engine order rotating, round r using seed ``seed + r`` (:func:`run_rounds`);
-- medians over the successful rounds (:func:`summarize`) and Brian2 / snn loop-time ratios (:func:`speedups`);
-- the machine and software the numbers were taken on (:func:`machine_info`), atomic JSON (:func:`write_json_atomic`).
+- medians over the successful rounds (:func:`summarize`, all three steps: :func:`measure_engines`), Brian2 / snn
+  loop-time ratios (:func:`speedups`), snn's rate against Brian2's (:func:`rate_vs_brian2`);
+- the machine and software the numbers were taken on (:func:`machine_info`), atomic JSON (:func:`write_json_atomic`);
+- the command line they share (:func:`add_ei_options`, :func:`add_size_options`, :func:`add_round_options`,
+  :func:`add_run_options`, :func:`fill_defaults`, :func:`parse_ei_args`), their ``main`` (:func:`script_main`), and
+  the plumbing of the two E/I network benchmarks ``cuba.py`` and ``coba.py`` (:func:`run_ei_worker`,
+  :func:`spawn_ei_worker`, :func:`ei_config`).
 
 All times in seconds, memory in MiB.
 """
@@ -30,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.peers import RESULT_FIELDS
+from benchmarks.peers import RESULT_FIELDS, Delay
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -193,6 +198,29 @@ def run_rounds(
     return runs
 
 
+def measure_engines(
+    engines: Iterable[str],
+    args: argparse.Namespace,
+    spawn: Callable[[str, int], dict],
+    log: Callable[[str], None],
+    label: str = "",
+    n: int | None = None,
+    limits: Mapping[str, int] | None = None,
+    engine_keys: Mapping[str, str] = ENGINE_KEYS,
+    extra_fields: Sequence[str] = ("bytes_per_synapse", "nnz", "wall_s"),
+) -> dict[str, dict]:
+    """:func:`select_engines` (``args.quick``), :func:`run_rounds` (``args.repeats`` from ``args.seed``, workers
+    started by ``spawn(engine, seed)``) and :func:`summarize` (``extra_fields``) of every engine that ran.
+
+    Returns ``{json key: summary}``, the engines that did not run first (``{"skipped": why}``).
+    """
+    results, active = select_engines(engines, args.quick, n, limits, engine_keys)
+    runs = run_rounds(active, args.repeats, args.seed, spawn, log, label)
+    for engine in active:
+        results[engine_keys[engine]] = summarize(runs[engine], extra_fields)
+    return results
+
+
 def median(values: list[float]) -> float | None:
     """Median; counts stay integers when the median of an even number of them happens to be whole."""
     if not values:
@@ -232,6 +260,23 @@ def speedups(engines: Mapping[str, dict], field: str = "loop_s") -> tuple[float 
         ok = "error" not in a and "error" not in b and a.get(field)
         per_round.append(b[field] / a[field] if ok else None)
     return b2_res[field] / snn_res[field], per_round
+
+
+def rate_vs_brian2(rates: Mapping[str, Mapping[str, Any]], tolerance: float) -> tuple[float | None, str | None]:
+    """snn's mean rate against Brian2's (``rates``: JSON key -> ``{"rate_hz": ...}``): the relative difference
+    ``(snn - brian2) / brian2`` (``None`` without both), and a warning when it is larger than ``tolerance``."""
+    snn_rate = rates.get("snn", {}).get("rate_hz")
+    b2_rate = rates.get(REFERENCE_KEY, {}).get("rate_hz")
+    if snn_rate is None or not b2_rate:
+        return None, None
+    rel_diff = (snn_rate - b2_rate) / b2_rate
+    warning = None
+    if abs(rel_diff) > tolerance:
+        warning = (
+            f"snn rate {snn_rate:.3g} Hz differs from Brian2's {b2_rate:.3g} Hz by {100 * rel_diff:+.0f} % "
+            f"(> {100 * tolerance:.0f} %)"
+        )
+    return rel_diff, warning
 
 
 def goal(speedup: float | None, target: float) -> dict[str, Any]:
@@ -304,17 +349,84 @@ def write_json_atomic(path: str | Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def engines_type(engine_keys: Mapping[str, str] = ENGINE_KEYS) -> Callable[[str], list[str]]:
-    """argparse ``type=`` for ``--engines a,b``: the names, deduplicated, each a key of ``engine_keys``."""
+def comma_list_type(choices: Sequence[str], what: str) -> Callable[[str], list[str]]:
+    """argparse ``type=`` for ``--what a,b``: the names, deduplicated, each one of ``choices``."""
 
     def parse(value: str) -> list[str]:
         names = [v.strip() for v in value.split(",") if v.strip()]
-        bad = [v for v in names if v not in engine_keys]
+        bad = [v for v in names if v not in choices]
         if bad or not names:
-            raise argparse.ArgumentTypeError(f"engines must be a comma list of {sorted(engine_keys)}, got {value!r}")
+            raise argparse.ArgumentTypeError(f"{what} must be a comma list of {list(choices)}, got {value!r}")
         return list(dict.fromkeys(names))
 
     return parse
+
+
+def engines_type(engine_keys: Mapping[str, str] = ENGINE_KEYS) -> Callable[[str], list[str]]:
+    """argparse ``type=`` for ``--engines a,b``: the names, deduplicated, each a key of ``engine_keys``."""
+    return comma_list_type(sorted(engine_keys), "engines")
+
+
+def add_size_options(ap: argparse.ArgumentParser, n_default: int, scope: str = "") -> None:
+    """``--n`` (default ``n_default``) and ``--p``; ``scope`` prefixes the help (``"recurrent: "``)."""
+    ap.add_argument("--n", type=int, default=n_default, help=f"{scope}neurons (default {n_default})")
+    ap.add_argument("--p", type=float, default=0.02, help=f"{scope}connection probability (default 0.02)")
+
+
+def add_round_options(ap: argparse.ArgumentParser) -> None:
+    """``--dt``, ``--seed`` and ``--repeats`` (``None`` until :func:`fill_defaults`)."""
+    ap.add_argument("--dt", type=float, default=1e-4, help="time step, s (default 1e-4)")
+    ap.add_argument("--seed", type=int, default=1, help="seed of round 1; round r uses seed + r - 1")
+    ap.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 3; --quick 1)")
+
+
+def add_run_options(ap: argparse.ArgumentParser, quick_help: str, engine_keys: Mapping[str, str] = ENGINE_KEYS) -> None:
+    """``--quick`` (help ``quick_help``), ``--timeout``, ``--json`` and the hidden ``--worker ENGINE``."""
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--timeout", type=float, default=3600.0, help="per-worker timeout, s")
+    ap.add_argument("--json", metavar="PATH", help="also write the JSON here (atomically)")
+    ap.add_argument("--worker", choices=sorted(engine_keys), help=argparse.SUPPRESS)
+
+
+def add_ei_options(ap: argparse.ArgumentParser) -> None:
+    """The options of the E/I network benchmarks (``cuba.py``, ``coba.py``), ``--engines`` to ``--nest-threads``."""
+    ap.add_argument("--engines", type=engines_type(), default=None, help="comma list of snn,brian2,nest (default: all)")
+    add_size_options(ap, 4000)
+    ap.add_argument("--duration", type=float, default=None, help="biological time, s (default 1.0; --quick 0.1)")
+    add_round_options(ap)
+    ap.add_argument("--delays", choices=("const", "hetero"), default="const", help="constant or per-synapse delays")
+    ap.add_argument("--delay-ms", type=float, default=0.1, help="constant delay, ms (default 0.1 = 1 step)")
+    ap.add_argument(
+        "--delay-range-ms", type=float, nargs=2, default=(0.1, 2.0), metavar=("LO", "HI"),
+        help="range of --delays hetero, ms (default 0.1 2.0)",
+    )  # fmt: skip
+    ap.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="our engine's state dtype")
+    ap.add_argument("--weights", choices=("array", "scalar"), default="array", help="our engine: per-synapse weights")
+    ap.add_argument("--nest-threads", type=int, default=1, help="NEST local_num_threads (default 1)")
+
+
+def fill_defaults(
+    args: argparse.Namespace, engine_keys: Mapping[str, str] = ENGINE_KEYS, **quick_or_full: tuple[Any, Any]
+) -> argparse.Namespace:
+    """Fill the defaults left ``None`` by the parser: ``engines`` = all of ``engine_keys``, ``repeats`` = 1 with
+    ``--quick`` else 3, and each ``name=(with_quick, without)``."""
+    if args.engines is None:
+        args.engines = list(engine_keys)
+    for name, (quick, full) in {"repeats": (1, 3), **quick_or_full}.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
+    return args
+
+
+def parse_ei_args(
+    ap: argparse.ArgumentParser, argv: list[str] | None, **quick_or_full: tuple[Any, Any]
+) -> argparse.Namespace:
+    """Parse the CLI of an E/I network benchmark, fill the defaults that depend on ``--quick`` (``duration`` 0.1 s
+    or 1 s, and ``quick_or_full`` as :func:`fill_defaults`) and check the values."""
+    args = fill_defaults(ap.parse_args(argv), duration=(0.1, 1.0), **quick_or_full)
+    if args.repeats < 1 or args.n < 1 or not 0 < args.p <= 1 or args.duration <= 0 or args.dt <= 0:
+        raise SystemExit("need --repeats >= 1, --n >= 1, 0 < --p <= 1, --duration > 0, --dt > 0")
+    return args
 
 
 def finish_output(out: dict, json_path: str | None) -> int:
@@ -323,3 +435,83 @@ def finish_output(out: dict, json_path: str | None) -> int:
         write_json_atomic(json_path, out)
     print(json.dumps(out, indent=2))
     return 0
+
+
+def script_main(
+    args: argparse.Namespace,
+    run_worker: Callable[[argparse.Namespace], dict],
+    run_benchmark: Callable[[argparse.Namespace], dict],
+    engine_keys: Mapping[str, str] = ENGINE_KEYS,
+) -> int:
+    """``main`` of a benchmark script: one worker run (``--worker``, :func:`worker_main`), or the whole benchmark
+    with its JSON on stdout and in ``--json`` (:func:`finish_output`)."""
+    if args.worker:
+        return worker_main(lambda: run_worker(args), engine_keys[args.worker])
+    return finish_output(run_benchmark(args), args.json)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# E/I network benchmarks (cuba.py, coba.py): worker calls and the shared part of the config
+# --------------------------------------------------------------------------------------------------------------
+
+
+def delay_arg(args: argparse.Namespace) -> Delay:
+    """The delay (seconds) the engines get: a float, or a (low, high) range for ``--delays hetero``."""
+    if args.delays == "hetero":
+        lo, hi = args.delay_range_ms
+        return (lo * 1e-3, hi * 1e-3)
+    return args.delay_ms * 1e-3
+
+
+def run_ei_worker(
+    args: argparse.Namespace, snn: Callable[..., dict], brian2: Callable[..., dict], nest: Callable[..., dict]
+) -> dict:
+    """Run one engine once in this process (``--worker``): ``snn(n, p, duration, dt, seed, delay, dtype,
+    weights)``, ``brian2(..., build_dir)`` in a temporary directory or ``nest(..., threads)``; its result dict."""
+    common = {
+        "n": args.n,
+        "p": args.p,
+        "duration": args.duration,
+        "dt": args.dt,
+        "seed": args.seed,
+        "delay": delay_arg(args),
+    }
+    if args.worker == "snn":
+        return snn(**common, dtype=args.dtype, weights=args.weights)
+    if args.worker == "brian2":
+        return in_build_dir(brian2, **common)  # generated project + results: hundreds of MB at 256k
+    if args.worker == "nest":
+        return nest(**common, threads=args.nest_threads)
+    raise ValueError(f"unknown engine {args.worker!r}")
+
+
+def spawn_ei_worker(module: str, engine: str, n: int, p: float, seed: int, args: argparse.Namespace) -> dict:
+    """Run ``engine`` once on ``n`` neurons at probability ``p`` in a fresh interpreter (``python -m module
+    --worker engine ...``, the other options from ``args``); its result, or ``{"error": ...}`` on failure."""
+    argv = [
+        "--worker", engine,
+        "--n", str(n), "--p", repr(p), "--duration", repr(args.duration), "--dt", repr(args.dt),
+        "--seed", str(seed), "--delays", args.delays, "--delay-ms", repr(args.delay_ms),
+        "--delay-range-ms", *(repr(x) for x in args.delay_range_ms),
+        "--dtype", args.dtype, "--weights", args.weights, "--nest-threads", str(args.nest_threads),
+    ]  # fmt: skip
+    return spawn_worker(module, argv, args.timeout)
+
+
+def ei_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The part of an E/I network benchmark's ``config`` block that ``cuba.py`` and ``coba.py`` share
+    (``n`` to ``spike_recording``)."""
+    delay = delay_arg(args)
+    return {
+        "n": args.n,
+        "p": args.p,
+        "duration_s": args.duration,
+        "dt_s": args.dt,
+        "seed": args.seed,
+        "repeats": args.repeats,
+        "engines": [ENGINE_KEYS[e] for e in args.engines],
+        "delays": args.delays,
+        "delay_s": list(delay) if isinstance(delay, tuple) else delay,
+        "delay_note": "same nominal delay for every engine; each applies its own convention (differ by one step)",
+        "spike_recording": True,
+    }

@@ -12,7 +12,6 @@ All times are in seconds, memory in MiB.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -20,25 +19,21 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import (
-    ENGINE_KEYS,
-    engines_type,
-    in_build_dir,
-    machine_info,
-    make_logger,
-    run_rounds,
-    select_engines,
-    speedups,
-    sub_seed,
-    summarize,
-    total,
-    worker_main,
-    write_json_atomic,
-)
-from benchmarks.common import spawn_worker as spawn_module_worker
-from benchmarks.peers import CUBA, Delay, brian2_cuba, finish_result, nest_cuba, peak_rss_mb
+from benchmarks import common
+from benchmarks.common import machine_info, write_json_atomic
+from benchmarks.peers import CUBA, Delay, VogelsAbbottParams, brian2_cuba, finish_result, nest_cuba, peak_rss_mb
 
-__all__ = ["machine_info", "snn_cuba", "snn_ei_network", "snn_run", "write_json_atomic"]  # used by billion, coba, stdp
+#: used by billion, coba, stdp
+__all__ = [
+    "machine_info",
+    "snn_cuba",
+    "snn_cuba_neuron",
+    "snn_ei_network",
+    "snn_lif_kwargs",
+    "snn_result",
+    "snn_run",
+    "write_json_atomic",
+]
 
 #: synapses per neuron of the scaling sweep (the "k80" protocol of Brette et al. 2007 / Stimberg et al. 2019)
 SCALE_K = 80
@@ -85,21 +80,61 @@ def snn_run(net: Any, duration: float, seed: int, dtype: str) -> tuple[Any, Any,
     return sim, rec, times
 
 
+def snn_result(
+    sim: Any,
+    times: dict[str, float],
+    describe_s: float,
+    import_s: float,
+    dtype: str,
+    spikes: int,
+    events: int,
+    exact: bool,
+    nnz: int,
+    engine_events: int | None,
+    extra: dict[str, Any] | None = None,
+    detail_extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The common result fields of a run on our engine (without the derived ``events_per_s``/``rate_hz``).
+
+    ``sim`` and ``times`` as :func:`snn_run` returns them, ``describe_s`` the time to build the network
+    description, ``import_s`` that of ``import snn``. ``build_s`` = description + the Simulator's non-JIT set-up,
+    ``compile_s`` the engine's JIT figure, ``loop_s`` the Recording's own loop timing, ``bytes_per_synapse`` from
+    ``Simulator.memory_bytes()``. ``extra`` goes before ``detail``, ``detail_extra`` before ``detail.version``.
+    """
+    import snn
+
+    memory = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in sim.memory_bytes().items()}
+    return {
+        "build_s": describe_s + times["simulator_s"] - times["compile_in_ctor_s"],
+        "compile_s": times["compile_s"],
+        "loop_s": times["loop_s"],
+        "spikes": spikes,
+        "synaptic_events": events,
+        "synaptic_events_exact": exact,
+        "peak_rss_mb": peak_rss_mb(),
+        "nnz": nnz,
+        "bytes_per_synapse": memory["synapses"] / nnz if nnz and "synapses" in memory else None,
+        "dtype": dtype,
+        **(extra or {}),
+        "detail": {
+            "describe_s": describe_s,
+            "simulator_s": times["simulator_s"],
+            "warmup_call_s": times["warmup_s"],
+            "run_call_s": times["run_call_s"],
+            "import_s": import_s,
+            "memory_bytes": memory,
+            "engine_synaptic_events": engine_events,
+            **(detail_extra or {}),
+            "version": getattr(snn, "__version__", None),
+        },
+    }
+
+
 def snn_ei_network(
-    n: int,
-    p: float,
-    duration: float,
-    dt: float,
-    seed: int,
-    delay: Delay,
-    make_neuron: Callable[[], tuple[Any, dict[str, Any]]],
-    w_exc: float,
-    w_inh: float,
-    exc_fraction: float = 0.8,
-    dtype: str = "float32",
-    weights: str = "array",
-    ee_plasticity: Callable[[], Any] | None = None,
-) -> tuple[dict[str, Any], Any, np.ndarray | None]:
+    n: int, p: float, duration: float, dt: float, seed: int, delay: Delay,
+    make_neuron: Callable[[], tuple[Any, dict[str, Any]]], w_exc: float, w_inh: float, exc_fraction: float = 0.8,
+    dtype: str = "float32", weights: str = "array", ee_plasticity: Callable[[], Any] | None = None,
+) -> tuple[dict[str, Any], Any, np.ndarray | None]:  # fmt: skip
     """Run an excitatory/inhibitory network on our engine with spike monitors on both populations.
 
     ``n`` neurons (``exc_fraction`` exc.), Bernoulli(``p``) connectivity per population pair (four projections
@@ -117,7 +152,6 @@ def snn_ei_network(
     """
     # Everything that touches the engine's API is in this module, so a renamed attribute is a one-line fix.
     t_import = time.perf_counter()
-    import snn
     from snn import connect
     from snn.model import Network, Population, Projection, SpikeMonitor
 
@@ -128,7 +162,7 @@ def snn_ei_network(
     offsets = {"exc": 0, "inh": n_exc}
     np_dtype = np.dtype(dtype)
     hetero = isinstance(delay, (tuple, list))
-    rng = np.random.default_rng(sub_seed(seed, 99))  # per-synapse delays only
+    rng = np.random.default_rng(common.sub_seed(seed, 99))  # per-synapse delays only
 
     t_build = time.perf_counter()
     neuron, initial = make_neuron()
@@ -137,7 +171,7 @@ def snn_ei_network(
     out_degree = np.zeros(n, dtype=np.int64)
     nnz = 0
     for k, (pre, post) in enumerate([("exc", "exc"), ("exc", "inh"), ("inh", "exc"), ("inh", "inh")]):
-        conn = connect.fixed_probability(sizes[pre], sizes[post], p, seed=sub_seed(seed, k))
+        conn = connect.fixed_probability(sizes[pre], sizes[post], p, seed=common.sub_seed(seed, k))
         plastic = ee_plasticity is not None and (pre, post) == ("exc", "exc")
         w = w_exc if pre == "exc" else w_inh
         w_arg: Any = np.full(conn.nnz, w, dtype=np_dtype) if weights == "array" or plastic else w
@@ -161,10 +195,9 @@ def snn_ei_network(
     describe_s = time.perf_counter() - t_build
 
     sim, rec, times = snn_run(net, duration, seed, dtype)
-    spikes = total(rec.n_spikes)
+    spikes = common.total(rec.n_spikes)
     events_reported = getattr(rec, "synaptic_events", None)
-    engine_events = total(events_reported) if events_reported is not None else None
-    memory = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in sim.memory_bytes().items()}
+    engine_events = common.total(events_reported) if events_reported is not None else None
     counts: np.ndarray | None
     try:  # sum(spikes x out-degree) from the spike monitors, computed exactly as for the peers
         neurons = [rec.spike_times(pop)[0] + offsets[pop] for pop in sizes]
@@ -180,43 +213,39 @@ def snn_ei_network(
         events, exact = engine_events, True
     else:  # fall back to the mean out-degree rather than fail the whole benchmark
         events, exact = round(spikes * nnz / n), False
-    result = {
-        "build_s": describe_s + times["simulator_s"] - times["compile_in_ctor_s"],
-        "compile_s": times["compile_s"],
-        "loop_s": times["loop_s"],
-        "spikes": spikes,
-        "synaptic_events": events,
-        "synaptic_events_exact": exact,
-        "peak_rss_mb": peak_rss_mb(),
-        "nnz": nnz,
-        "bytes_per_synapse": memory["synapses"] / nnz if nnz and "synapses" in memory else None,
-        "dtype": dtype,
-        "detail": {
-            "describe_s": describe_s,
-            "simulator_s": times["simulator_s"],
-            "warmup_call_s": times["warmup_s"],
-            "run_call_s": times["run_call_s"],
-            "import_s": import_s,
-            "memory_bytes": memory,
-            "engine_synaptic_events": engine_events,
-            "max_out_degree": int(out_degree.max()) if n else 0,
-            "version": getattr(snn, "__version__", None),
-        },
-    }
+    detail = {"max_out_degree": int(out_degree.max()) if n else 0}
+    result = snn_result(
+        sim, times, describe_s, import_s, dtype, spikes, events, exact, nnz, engine_events, detail_extra=detail
+    )
     return result, rec, counts
 
 
+def snn_lif_kwargs(par: VogelsAbbottParams) -> dict[str, float]:
+    """The LIF parameters of CUBA's or COBA's neurons as our neuron models take them (:class:`snn.model.LIF`,
+    :class:`snn.model.ConductanceLIF`): time constants in seconds, potentials in mV."""
+    return {
+        "tau_m": par.tau_m,
+        "v_rest": par.v_rest,
+        "v_threshold": par.v_threshold,
+        "v_reset": par.v_reset,
+        "t_ref": par.t_ref,
+        "tau_syn_exc": par.tau_e,
+        "tau_syn_inh": par.tau_i,
+    }
+
+
+def snn_cuba_neuron() -> tuple[Any, dict[str, Any]]:
+    """CUBA's neuron on our engine: :class:`snn.model.LIF` with :data:`benchmarks.peers.CUBA`'s parameters, and its
+    ``initial`` values (v uniform between reset and threshold). For :func:`snn_ei_network`'s ``make_neuron``."""
+    from snn.model import LIF, Uniform
+
+    return LIF(**snn_lif_kwargs(CUBA)), {"v": Uniform(CUBA.v_reset, CUBA.v_threshold)}
+
+
 def snn_cuba(
-    n: int,
-    p: float,
-    duration: float,
-    dt: float,
-    seed: int,
-    delay: Delay,
-    dtype: str = "float32",
-    weights: str = "array",
-    w_scale: float = 1.0,
-) -> dict:
+    n: int, p: float, duration: float, dt: float, seed: int, delay: Delay,
+    dtype: str = "float32", weights: str = "array", w_scale: float = 1.0,
+) -> dict:  # fmt: skip
     """Run CUBA on our engine with spike monitors on both populations and synaptic delays.
 
     ``n`` neurons (80 % exc.), Bernoulli(``p``) connectivity per population pair (four projections),
@@ -230,21 +259,6 @@ def snn_cuba(
     by the Simulator, ``loop_s`` the Recording's own loop timing.
     """
     par = CUBA
-
-    def make_neuron() -> tuple[Any, dict[str, Any]]:
-        from snn.model import LIF, Uniform
-
-        lif = LIF(
-            tau_m=par.tau_m,
-            v_rest=par.v_rest,
-            v_threshold=par.v_threshold,
-            v_reset=par.v_reset,
-            t_ref=par.t_ref,
-            tau_syn_exc=par.tau_e,
-            tau_syn_inh=par.tau_i,
-        )
-        return lif, {"v": Uniform(par.v_reset, par.v_threshold)}
-
     result, _, _ = snn_ei_network(
         n,
         p,
@@ -252,7 +266,7 @@ def snn_cuba(
         dt,
         seed,
         delay,
-        make_neuron,
+        snn_cuba_neuron,
         par.w_exc * w_scale,
         par.w_inh * w_scale,
         exc_fraction=par.exc_fraction,
@@ -267,30 +281,9 @@ def snn_cuba(
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _delay_arg(args: argparse.Namespace) -> Delay:
-    """The delay (seconds) the engines get: a float, or a (low, high) range for ``--delays hetero``."""
-    if args.delays == "hetero":
-        lo, hi = args.delay_range_ms
-        return (lo * 1e-3, hi * 1e-3)
-    return args.delay_ms * 1e-3
-
-
 def run_worker(args: argparse.Namespace) -> dict:
     """Run one engine once in this process (``--worker``) and return its result dict."""
-    delay = _delay_arg(args)
-    common = {"n": args.n, "p": args.p, "duration": args.duration, "dt": args.dt, "seed": args.seed, "delay": delay}
-    if args.worker == "snn":
-        return snn_cuba(**common, dtype=args.dtype, weights=args.weights)
-    if args.worker == "brian2":
-        return in_build_dir(brian2_cuba, **common)  # generated project + results: hundreds of MB at 256k
-    if args.worker == "nest":
-        return nest_cuba(**common, threads=args.nest_threads)
-    raise ValueError(f"unknown engine {args.worker!r}")
-
-
-def _worker_main(args: argparse.Namespace) -> int:
-    """Worker entry point: the engine's own prints (NEST banner, Brian2 binary) go to stderr, stdout is one JSON."""
-    return worker_main(lambda: run_worker(args), ENGINE_KEYS[args.worker])
+    return common.run_ei_worker(args, snn_cuba, brian2_cuba, nest_cuba)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -298,37 +291,21 @@ def _worker_main(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------------------------
 
 
-_log = make_logger("cuba")
+_log = common.make_logger("cuba")
 
 
 def spawn_worker(engine: str, n: int, p: float, seed: int, args: argparse.Namespace) -> dict:
     """Run ``engine`` once in a fresh interpreter and return its result, or ``{"error": ...}`` on failure."""
-    cmd = [
-        "--worker", engine,
-        "--n", str(n), "--p", repr(p), "--duration", repr(args.duration), "--dt", repr(args.dt),
-        "--seed", str(seed), "--delays", args.delays, "--delay-ms", repr(args.delay_ms),
-        "--delay-range-ms", *(repr(x) for x in args.delay_range_ms),
-        "--dtype", args.dtype, "--weights", args.weights, "--nest-threads", str(args.nest_threads),
-    ]  # fmt: skip
-    return spawn_module_worker("benchmarks.cuba", cmd, args.timeout)
+    return common.spawn_ei_worker("benchmarks.cuba", engine, n, p, seed, args)
 
 
 def measure(
     engines: list[str], n: int, p: float, args: argparse.Namespace, limits: dict[str, int] | None = None
 ) -> dict[str, dict]:
     """Interleaved repeats of every engine at one network size. ``limits``: engine -> largest n to run."""
-    results, active = select_engines(engines, args.quick, n, limits)
-    runs = run_rounds(
-        active,
-        args.repeats,
-        args.seed,
-        lambda e, seed: spawn_worker(e, n, p, seed, args),
-        _log,
-        label=f"n={n} p={p:.6g} ",
+    return common.measure_engines(
+        engines, args, lambda e, seed: spawn_worker(e, n, p, seed, args), _log, f"n={n} p={p:.6g} ", n, limits
     )
-    for engine in active:
-        results[ENGINE_KEYS[engine]] = summarize(sorted(runs[engine], key=lambda x: x["round"]))
-    return results
 
 
 def run_benchmark(args: argparse.Namespace) -> dict:
@@ -337,7 +314,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     out: dict[str, Any] = {}
     out["engines"] = measure(engines, args.n, args.p, args)
-    out["speedup_vs_brian2_cpp_standalone"], out["speedup_per_round"] = speedups(out["engines"])
+    out["speedup_vs_brian2_cpp_standalone"], out["speedup_per_round"] = common.speedups(out["engines"])
     if args.scale:
         limits = {"brian2": args.brian2_max, "nest": args.nest_max}
         points = []
@@ -347,7 +324,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
                 engines_at_n = out["engines"]  # identical configuration: reuse the base measurement
             else:
                 engines_at_n = measure(engines, n, p, args, limits)
-            speedup, per_round = speedups(engines_at_n)
+            speedup, per_round = common.speedups(engines_at_n)
             snn_res = engines_at_n.get("snn", {})
             points.append(
                 {
@@ -362,20 +339,9 @@ def run_benchmark(args: argparse.Namespace) -> dict:
                 }
             )
         out["scale"] = points
-    delay = _delay_arg(args)
     out["config"] = {
         "benchmark": "CUBA (Vogels & Abbott 2005; Brian2 examples/CUBA.py)",
-        "n": args.n,
-        "p": args.p,
-        "duration_s": args.duration,
-        "dt_s": args.dt,
-        "seed": args.seed,
-        "repeats": args.repeats,
-        "engines": [ENGINE_KEYS[e] for e in engines],
-        "delays": args.delays,
-        "delay_s": list(delay) if isinstance(delay, tuple) else delay,
-        "delay_note": "same nominal delay for every engine; each applies its own convention (differ by one step)",
-        "spike_recording": True,
+        **common.ei_config(args),
         "snn_dtype": args.dtype,
         "snn_weights": args.weights,
         "brian2": "cpp_standalone, openmp_threads=0, float64",
@@ -400,58 +366,22 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks.cuba",
         description="CUBA benchmark of the snn engine vs Brian2 cpp_standalone and NEST (times in seconds).",
     )
-    ap.add_argument("--engines", type=engines_type(), default=None, help="comma list of snn,brian2,nest (default: all)")
-    ap.add_argument("--n", type=int, default=4000, help="neurons (default 4000)")
-    ap.add_argument("--p", type=float, default=0.02, help="connection probability (default 0.02)")
-    ap.add_argument("--duration", type=float, default=None, help="biological time, s (default 1.0; --quick 0.1)")
-    ap.add_argument("--dt", type=float, default=1e-4, help="time step, s (default 1e-4)")
-    ap.add_argument("--seed", type=int, default=1, help="seed of round 1; round r uses seed + r - 1")
-    ap.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 3; --quick 1)")
-    ap.add_argument("--delays", choices=("const", "hetero"), default="const", help="constant or per-synapse delays")
-    ap.add_argument("--delay-ms", type=float, default=0.1, help="constant delay, ms (default 0.1 = 1 step)")
-    ap.add_argument(
-        "--delay-range-ms", type=float, nargs=2, default=(0.1, 2.0), metavar=("LO", "HI"),
-        help="range of --delays hetero, ms (default 0.1 2.0)",
-    )  # fmt: skip
-    ap.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="our engine's state dtype")
-    ap.add_argument("--weights", choices=("array", "scalar"), default="array", help="our engine: per-synapse weights")
-    ap.add_argument("--nest-threads", type=int, default=1, help="NEST local_num_threads (default 1)")
+    common.add_ei_options(ap)
     ap.add_argument("--scale", action="store_true", help="also run the k80 sweep (p = 80/N, standard weights)")
     ap.add_argument("--sizes", type=_sizes, default=None, help="sweep sizes (default 4000,64000,256000,1000000)")
     ap.add_argument("--brian2-max", type=int, default=256_000, help="largest N Brian2 runs in the sweep")
     ap.add_argument("--nest-max", type=int, default=64_000, help="largest N NEST runs in the sweep")
-    ap.add_argument("--quick", action="store_true", help="smoke run: 0.1 s, 1 repeat, no NEST, sizes 4000,16000")
-    ap.add_argument("--timeout", type=float, default=3600.0, help="per-worker timeout, s")
-    ap.add_argument("--json", metavar="PATH", help="also write the JSON here (atomically)")
-    ap.add_argument("--worker", choices=sorted(ENGINE_KEYS), help=argparse.SUPPRESS)
+    common.add_run_options(ap, "smoke run: 0.1 s, 1 repeat, no NEST, sizes 4000,16000")
     return ap
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the CLI and fill the defaults that depend on ``--quick``."""
-    args = build_parser().parse_args(argv)
-    if args.engines is None:
-        args.engines = list(ENGINE_KEYS)
-    if args.duration is None:
-        args.duration = 0.1 if args.quick else 1.0
-    if args.repeats is None:
-        args.repeats = 1 if args.quick else 3
-    if args.sizes is None:
-        args.sizes = list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
-    if args.repeats < 1 or args.n < 1 or not 0 < args.p <= 1 or args.duration <= 0 or args.dt <= 0:
-        raise SystemExit("need --repeats >= 1, --n >= 1, 0 < --p <= 1, --duration > 0, --dt > 0")
-    return args
+    return common.parse_ei_args(build_parser(), argv, sizes=(list(QUICK_SIZES), list(DEFAULT_SIZES)))
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.worker:
-        return _worker_main(args)
-    result = run_benchmark(args)
-    if args.json:
-        write_json_atomic(args.json, result)
-    print(json.dumps(result, indent=2))
-    return 0
+    return common.script_main(parse_args(argv), run_worker, run_benchmark)
 
 
 if __name__ == "__main__":

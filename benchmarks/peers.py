@@ -27,6 +27,7 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,17 @@ import numpy as np
 Delay = float | tuple[float, float]
 
 
+class _Params:
+    """``as_dict()`` of the parameter dataclasses below (for the JSON's ``config``)."""
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class CubaParams:
-    """CUBA parameters of Brian2's ``examples/CUBA.py`` (times in seconds, potentials in mV)."""
+class VogelsAbbottParams(_Params):
+    """What CUBA and COBA share (Vogels & Abbott 2005): the excitatory fraction, the LIF neuron's time constants
+    (seconds) and potentials (mV). Their dataclasses add the synapses' parameters (and CUBA its own ``v_rest``)."""
 
     exc_fraction: float = 0.8
     tau_m: float = 20e-3
@@ -46,20 +55,25 @@ class CubaParams:
     tau_i: float = 10e-3
     v_threshold: float = -50.0
     v_reset: float = -60.0
-    v_rest: float = -49.0
+    v_rest: float = -60.0
     t_ref: float = 5e-3
-    #: excitatory weight (60 * 0.27 / 10) mV: jump of the exc. synaptic variable, as voltage
-    w_exc: float = 1.62
-    #: inhibitory weight (-20 * 4.5 / 10) mV
-    w_inh: float = -9.0
 
     def split(self, n: int) -> tuple[int, int]:
         """(excitatory, inhibitory) population sizes for ``n`` neurons."""
         n_exc = round(n * self.exc_fraction)
         return n_exc, n - n_exc
 
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
+
+@dataclass(frozen=True)
+class CubaParams(VogelsAbbottParams):
+    """CUBA parameters of Brian2's ``examples/CUBA.py`` (times in seconds, potentials in mV)."""
+
+    #: above the threshold: the network fires without external input
+    v_rest: float = -49.0
+    #: excitatory weight (60 * 0.27 / 10) mV: jump of the exc. synaptic variable, as voltage
+    w_exc: float = 1.62
+    #: inhibitory weight (-20 * 4.5 / 10) mV
+    w_inh: float = -9.0
 
 
 CUBA = CubaParams()
@@ -89,6 +103,15 @@ def finish_result(result: dict[str, Any], n: int, duration: float) -> dict[str, 
     result["events_per_s"] = events / loop_s if loop_s and events is not None else None
     result["rate_hz"] = result["spikes"] / (n * duration) if n and duration else None
     return result
+
+
+def rates_by_population(counts: np.ndarray, n_exc: int, duration: float) -> dict[str, float | None]:
+    """Mean rates (Hz) of the excitatory (first ``n_exc``) and inhibitory neurons from spike counts per neuron."""
+    n_inh = counts.size - n_exc
+    return {
+        "rate_exc_hz": float(counts[:n_exc].sum()) / (n_exc * duration) if n_exc and duration else None,
+        "rate_inh_hz": float(counts[n_exc:].sum()) / (n_inh * duration) if n_inh and duration else None,
+    }
 
 
 def _is_hetero(delay: Delay) -> bool:
@@ -181,10 +204,9 @@ def brian2_result(
     }
 
 
-def _brian2_ei_synapses(
-    b2: Any, group: Any, n_exc: int, p: float, delay: Delay, ns: dict, on_pre_exc: str, on_pre_inh: str
-) -> tuple[Any, Any]:
-    """Bernoulli(``p``) synapses (autapses allowed) from ``group[:n_exc]`` and ``group[n_exc:]`` onto ``group``.
+def _brian2_ei_synapses(b2: Any, group: Any, n_exc: int, p: float, delay: Delay, ns: dict) -> list[tuple[Any, int]]:
+    """Bernoulli(``p``) synapses (autapses allowed) from ``group[:n_exc]`` (``ge += we``) and ``group[n_exc:]``
+    (``gi += wi``) onto ``group``; ``[(Synapses, index of its first presynaptic neuron)]``.
 
     Subgroups instead of CUBA.py's 'i<3200' condition: same Bernoulli connectivity, and the synapse indices come
     out relative to each presynaptic population, which makes the out-degree a plain bincount.
@@ -193,13 +215,13 @@ def _brian2_ei_synapses(
     pre_exc, pre_inh = group[:n_exc], group[n_exc:]
     hetero = _is_hetero(delay)
     syn_kw: dict[str, Any] = {} if hetero else {"delay": float(delay) * second}  # scalar delay = homogeneous queue
-    syn_e = b2.Synapses(pre_exc, group, on_pre=on_pre_exc, namespace=ns, name="syn_exc", **syn_kw)
-    syn_i = b2.Synapses(pre_inh, group, on_pre=on_pre_inh, namespace=ns, name="syn_inh", **syn_kw)
+    syn_e = b2.Synapses(pre_exc, group, on_pre="ge += we", namespace=ns, name="syn_exc", **syn_kw)
+    syn_i = b2.Synapses(pre_inh, group, on_pre="gi += wi", namespace=ns, name="syn_inh", **syn_kw)
     syn_e.connect(p=p)
     syn_i.connect(p=p)
     if hetero:
         _brian2_hetero_delays(delay, syn_e, syn_i)
-    return syn_e, syn_i
+    return [(syn_e, 0), (syn_i, n_exc)]
 
 
 def _brian2_hetero_delays(delay: Delay, *synapses: Any) -> None:
@@ -208,6 +230,76 @@ def _brian2_hetero_delays(delay: Delay, *synapses: Any) -> None:
     expr = f"{lo!r}*second + rand()*{hi - lo!r}*second"
     for syn in synapses:
         syn.delay = expr
+
+
+def _brian2_start(build_dir: str, dt: float, seed: int) -> tuple[Any, float, float]:
+    """:func:`brian2_device`, then the clock (``dt`` in seconds) and the seed: ``(brian2 module, import seconds,
+    perf_counter when the network description started)``."""
+    b2, import_s = brian2_device(build_dir)
+    t_build = time.perf_counter()
+    b2.defaultclock.dt = dt * b2.second
+    b2.seed(seed)
+    return b2, import_s, t_build
+
+
+#: CUBA's neurons in Brian2 (``examples/CUBA.py``), integrated exactly
+_BRIAN2_CUBA_EQS = """
+    dv/dt  = (ge+gi-(v-El))/taum : volt (unless refractory)
+    dge/dt = -ge/taue : volt
+    dgi/dt = -gi/taui : volt
+    """
+
+
+def _brian2_ei_network(
+    par: VogelsAbbottParams, n: int, p: float, duration: float, dt: float, seed: int, delay: Delay, build_dir: str,
+    eqs: str, method: str, model_values: Callable[[Any], tuple[dict[str, Any], dict[str, Any]]],
+    synapses: Callable[[Any, Any, int, float, Delay, dict], list[tuple[Any, int]]] = _brian2_ei_synapses,
+) -> tuple[dict[str, Any], np.ndarray, list[Any]]:  # fmt: skip
+    """Build and run an excitatory/inhibitory network in Brian2 ``cpp_standalone`` with a SpikeMonitor on all.
+
+    One NeuronGroup of ``n`` neurons (``eqs`` integrated with ``method``, threshold ``v>Vt``, reset ``v = Vr``,
+    refractory ``par.t_ref``, ``v`` uniform in [Vr, Vt]); its namespace has ``taum``, ``taue``, ``taui``, ``Vt``,
+    ``Vr`` and ``El`` from ``par`` plus the entries of ``model_values(b2)``, which returns ``(namespace entries,
+    initial values)``. ``synapses(b2, group, n_exc, p, delay, namespace)`` connects it and returns ``[(Synapses, index
+    in the group of its first presynaptic neuron)]``: by default the static pathways of :func:`_brian2_ei_synapses`.
+
+    Returns ``(result, spikes per neuron, the Synapses)``; ``result`` as :func:`brian2_result` with the synaptic
+    events sum(spikes x out-degree), without the derived fields (:func:`finish_result`).
+    """
+    b2, import_s, t_build = _brian2_start(build_dir, dt, seed)
+    mV, second = b2.mV, b2.second
+    n_exc, _ = par.split(n)
+    extra_ns, initial = model_values(b2)
+    ns = {
+        "taum": par.tau_m * second,
+        "taue": par.tau_e * second,
+        "taui": par.tau_i * second,
+        "Vt": par.v_threshold * mV,
+        "Vr": par.v_reset * mV,
+        "El": par.v_rest * mV,
+        **extra_ns,
+    }
+    group = b2.NeuronGroup(
+        n, eqs, threshold="v>Vt", reset="v = Vr", refractory=par.t_ref * second, method=method, namespace=ns
+    )
+    group.v = "Vr + rand() * (Vt - Vr)"
+    for name, value in initial.items():
+        setattr(group, name, value)
+    syns = synapses(b2, group, n_exc, p, delay, ns)
+    mon = b2.SpikeMonitor(group)
+    net = b2.Network(group, *(syn for syn, _ in syns), mon)
+    python_build_s = time.perf_counter() - t_build
+
+    run = brian2_run(b2, net, duration, build_dir)
+    counts = np.asarray(mon.count[:], dtype=np.int64)
+    out_degree = np.zeros(n, dtype=np.int64)
+    nnz = 0
+    for syn, first in syns:
+        pre = np.asarray(syn.i[:], dtype=np.int64) + first
+        out_degree += np.bincount(pre, minlength=n)
+        nnz += pre.size
+    result = brian2_result(run, python_build_s, import_s, int(mon.num_spikes), int(counts @ out_degree), nnz)
+    return result, counts, [syn for syn, _ in syns]
 
 
 def brian2_cuba(n: int, p: float, duration: float, dt: float, seed: int, delay: Delay, build_dir: str) -> dict:
@@ -222,47 +314,13 @@ def brian2_cuba(n: int, p: float, duration: float, dt: float, seed: int, delay: 
     the ``run()`` loop (``device._last_run_time``), ``peak_rss_mb`` = peak RSS of the simulation binary, and
     ``detail`` with every component.
     """
-    b2, import_s = brian2_device(build_dir)
-    mV, second = b2.mV, b2.second
 
-    t_build = time.perf_counter()
-    b2.defaultclock.dt = dt * second
-    b2.seed(seed)
-    par = CUBA
-    n_exc, n_inh = par.split(n)
-    ns = {
-        "taum": par.tau_m * second,
-        "taue": par.tau_e * second,
-        "taui": par.tau_i * second,
-        "Vt": par.v_threshold * mV,
-        "Vr": par.v_reset * mV,
-        "El": par.v_rest * mV,
-        "we": par.w_exc * mV,
-        "wi": par.w_inh * mV,
-    }
-    eqs = """
-    dv/dt  = (ge+gi-(v-El))/taum : volt (unless refractory)
-    dge/dt = -ge/taue : volt
-    dgi/dt = -gi/taui : volt
-    """
-    group = b2.NeuronGroup(
-        n, eqs, threshold="v>Vt", reset="v = Vr", refractory=par.t_ref * second, method="exact", namespace=ns
-    )
-    group.v = "Vr + rand() * (Vt - Vr)"
-    group.ge = 0 * mV
-    group.gi = 0 * mV
-    syn_e, syn_i = _brian2_ei_synapses(b2, group, n_exc, p, delay, ns, "ge += we", "gi += wi")
-    mon = b2.SpikeMonitor(group)
-    net = b2.Network(group, syn_e, syn_i, mon)
-    python_build_s = time.perf_counter() - t_build
+    def model_values(b2: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        mV = b2.mV
+        return {"we": CUBA.w_exc * mV, "wi": CUBA.w_inh * mV}, {"ge": 0 * mV, "gi": 0 * mV}
 
-    run = brian2_run(b2, net, duration, build_dir)
-    counts = np.asarray(mon.count[:], dtype=np.int64)
-    pre_e = np.asarray(syn_e.i[:])
-    pre_i = np.asarray(syn_i.i[:])
-    out_degree = np.concatenate([np.bincount(pre_e, minlength=n_exc), np.bincount(pre_i, minlength=n_inh)])
-    result = brian2_result(
-        run, python_build_s, import_s, int(mon.num_spikes), int(counts @ out_degree), pre_e.size + pre_i.size
+    result, _, _ = _brian2_ei_network(
+        CUBA, n, p, duration, dt, seed, delay, build_dir, _BRIAN2_CUBA_EQS, "exact", model_values
     )
     return finish_result(result, n, duration)
 
@@ -377,6 +435,35 @@ def _nest_run(nest: Any, pop: Any, recorder: Any, p: float, duration: float, t_b
     }
 
 
+def _nest_ei_network(
+    par: VogelsAbbottParams, n: int, p: float, duration: float, dt: float, seed: int, delay: Delay, threads: int,
+    model: str, params: dict[str, Any], w_exc: float, w_inh: float, weights_key: str,
+    initial: Callable[[Any], dict[str, Any]] | None = None,
+) -> tuple[dict[str, Any], np.ndarray]:  # fmt: skip
+    """Build and run an excitatory/inhibitory network of ``n`` NEST neurons ``model`` (``params``) with a
+    spike_recorder on all of them.
+
+    ``V_m`` starts uniform in [v_reset, v_threshold], the other state variables as ``initial(nest)`` gives them;
+    static synapses as :func:`_nest_connect_ei` with weights ``w_exc``/``w_inh``. Returns ``(result, spikes per
+    neuron)``: the fields of :func:`_nest_run` with ``detail`` completed (``import_s``, ``connection_rule``,
+    ``threads`` and ``weights_key``: ``[w_exc, w_inh]``), without the derived fields (:func:`finish_result`).
+    """
+    n_exc, _ = par.split(n)
+    nest, import_s = _nest_kernel(dt, seed, threads)
+    t_build = time.perf_counter()
+    pop = nest.Create(model, n, params=params)
+    pop.V_m = nest.random.uniform(min=par.v_reset, max=par.v_threshold)
+    for name, value in (initial(nest) if initial is not None else {}).items():
+        setattr(pop, name, value)
+    rule, recorder = _nest_connect_ei(nest, pop, n_exc, p, dt, delay, w_exc, w_inh)
+    result = _nest_run(nest, pop, recorder, p, duration, t_build)
+    counts = result.pop("counts")
+    result["detail"].update(
+        {"import_s": import_s, "connection_rule": rule, "threads": int(threads), weights_key: [w_exc, w_inh]}
+    )
+    return result, counts
+
+
 def nest_cuba(n: int, p: float, duration: float, dt: float, seed: int, delay: Delay, threads: int = 1) -> dict:
     """Run CUBA in NEST 3 with ``iaf_psc_exp`` and a spike_recorder on all neurons.
 
@@ -386,9 +473,6 @@ def nest_cuba(n: int, p: float, duration: float, dt: float, seed: int, delay: De
     ``synaptic_events`` is exact up to :data:`NEST_EXACT_EVENTS_MAX_NNZ` synapses, spikes x mean out-degree above.
     """
     par = CUBA
-    n_exc, _ = par.split(n)
-    nest, import_s = _nest_kernel(dt, seed, threads)
-    t_build = time.perf_counter()
     params = {
         "C_m": NEST_C_M_PF,
         "tau_m": par.tau_m * _MS,
@@ -400,20 +484,11 @@ def nest_cuba(n: int, p: float, duration: float, dt: float, seed: int, delay: De
         "V_reset": par.v_reset,
         "I_e": 0.0,
     }
-    pop = nest.Create("iaf_psc_exp", n, params=params)
-    pop.V_m = nest.random.uniform(min=par.v_reset, max=par.v_threshold)
     w_scale = NEST_C_M_PF / (par.tau_m * _MS)  # mV -> pA
-    rule, recorder = _nest_connect_ei(nest, pop, n_exc, p, dt, delay, par.w_exc * w_scale, par.w_inh * w_scale)
-    result = _nest_run(nest, pop, recorder, p, duration, t_build)
-    result.pop("counts")
-    result["detail"].update(
-        {
-            "import_s": import_s,
-            "connection_rule": rule,
-            "threads": int(threads),
-            "weights_pA": [par.w_exc * w_scale, par.w_inh * w_scale],
-        }
-    )
+    result, _ = _nest_ei_network(
+        par, n, p, duration, dt, seed, delay, threads, "iaf_psc_exp", params,
+        par.w_exc * w_scale, par.w_inh * w_scale, "weights_pA",
+    )  # fmt: skip
     return finish_result(result, n, duration)
 
 
@@ -423,7 +498,7 @@ def nest_cuba(n: int, p: float, duration: float, dt: float, seed: int, delay: De
 
 
 @dataclass(frozen=True)
-class CobaParams:
+class CobaParams(VogelsAbbottParams):
     """Vogels-Abbott COBA as in Brette et al. (2007), benchmark 1 (times in seconds, potentials in mV).
 
     Conductances are in units of the leak conductance (10 nS): we = 6 nS / 10 nS, wi = 67 nS / 10 nS. With
@@ -432,14 +507,6 @@ class CobaParams:
     ``ge ~ N(4, 1.5)`` and ``gi ~ N(20, 12)`` (leak units, unclipped), ``v`` at U(v_reset, v_threshold).
     """
 
-    exc_fraction: float = 0.8
-    tau_m: float = 20e-3
-    tau_e: float = 5e-3
-    tau_i: float = 10e-3
-    v_threshold: float = -50.0
-    v_reset: float = -60.0
-    v_rest: float = -60.0
-    t_ref: float = 5e-3
     e_exc: float = 0.0
     e_inh: float = -80.0
     #: excitatory weight: 6 nS on a 10 nS leak
@@ -455,25 +522,8 @@ class CobaParams:
     g_leak_ns: float = 10.0
     c_m_pf: float = 200.0
 
-    def split(self, n: int) -> tuple[int, int]:
-        """(excitatory, inhibitory) population sizes for ``n`` neurons."""
-        n_exc = round(n * self.exc_fraction)
-        return n_exc, n - n_exc
-
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
-
 
 COBA = CobaParams()
-
-
-def _rates_by_population(counts: np.ndarray, n_exc: int, duration: float) -> dict[str, float | None]:
-    """Mean rates (Hz) of the excitatory (first ``n_exc``) and inhibitory neurons from spike counts per neuron."""
-    n_inh = counts.size - n_exc
-    return {
-        "rate_exc_hz": float(counts[:n_exc].sum()) / (n_exc * duration) if n_exc and duration else None,
-        "rate_inh_hz": float(counts[n_exc:].sum()) / (n_inh * duration) if n_inh and duration else None,
-    }
 
 
 def brian2_coba(n: int, p: float, duration: float, dt: float, seed: int, delay: Delay, build_dir: str) -> dict:
@@ -481,57 +531,26 @@ def brian2_coba(n: int, p: float, duration: float, dt: float, seed: int, delay: 
 
     Arguments, connectivity and the returned fields as :func:`brian2_cuba`, plus ``rate_exc_hz``/``rate_inh_hz``.
     """
-    b2, import_s = brian2_device(build_dir)
-    mV, second = b2.mV, b2.second
-
-    t_build = time.perf_counter()
-    b2.defaultclock.dt = dt * second
-    b2.seed(seed)
     par = COBA
-    n_exc, n_inh = par.split(n)
-    ns = {
-        "taum": par.tau_m * second,
-        "taue": par.tau_e * second,
-        "taui": par.tau_i * second,
-        "Vt": par.v_threshold * mV,
-        "Vr": par.v_reset * mV,
-        "El": par.v_rest * mV,
-        "Ee": par.e_exc * mV,
-        "Ei": par.e_inh * mV,
-        "we": par.w_exc,
-        "wi": par.w_inh,
-    }
     eqs = """
     dv/dt = (ge*(Ee-v) + gi*(Ei-v) + (El-v))/taum : volt (unless refractory)
     dge/dt = -ge/taue : 1
     dgi/dt = -gi/taui : 1
     """
-    group = b2.NeuronGroup(
-        n,
-        eqs,
-        threshold="v>Vt",
-        reset="v = Vr",
-        refractory=par.t_ref * second,
-        method="exponential_euler",
-        namespace=ns,
-    )
-    group.v = "Vr + rand() * (Vt - Vr)"
-    group.ge = f"{par.ge_init_mean!r} + {par.ge_init_std!r} * randn()"
-    group.gi = f"{par.gi_init_mean!r} + {par.gi_init_std!r} * randn()"
-    syn_e, syn_i = _brian2_ei_synapses(b2, group, n_exc, p, delay, ns, "ge += we", "gi += wi")
-    mon = b2.SpikeMonitor(group)
-    net = b2.Network(group, syn_e, syn_i, mon)
-    python_build_s = time.perf_counter() - t_build
 
-    run = brian2_run(b2, net, duration, build_dir)
-    counts = np.asarray(mon.count[:], dtype=np.int64)
-    pre_e = np.asarray(syn_e.i[:])
-    pre_i = np.asarray(syn_i.i[:])
-    out_degree = np.concatenate([np.bincount(pre_e, minlength=n_exc), np.bincount(pre_i, minlength=n_inh)])
-    result = brian2_result(
-        run, python_build_s, import_s, int(mon.num_spikes), int(counts @ out_degree), pre_e.size + pre_i.size
+    def model_values(b2: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        mV = b2.mV
+        namespace = {"Ee": par.e_exc * mV, "Ei": par.e_inh * mV, "we": par.w_exc, "wi": par.w_inh}
+        initial = {
+            "ge": f"{par.ge_init_mean!r} + {par.ge_init_std!r} * randn()",
+            "gi": f"{par.gi_init_mean!r} + {par.gi_init_std!r} * randn()",
+        }
+        return namespace, initial
+
+    result, counts, _ = _brian2_ei_network(
+        par, n, p, duration, dt, seed, delay, build_dir, eqs, "exponential_euler", model_values
     )
-    result.update(_rates_by_population(counts, n_exc, duration))
+    result.update(rates_by_population(counts, par.split(n)[0], duration))
     return finish_result(result, n, duration)
 
 
@@ -543,9 +562,6 @@ def nest_coba(n: int, p: float, duration: float, dt: float, seed: int, delay: De
     exponential Euler. Arguments and fields as :func:`nest_cuba`, plus ``rate_exc_hz``/``rate_inh_hz``.
     """
     par = COBA
-    n_exc, _ = par.split(n)
-    nest, import_s = _nest_kernel(dt, seed, threads)
-    t_build = time.perf_counter()
     g_l = par.g_leak_ns
     params = {
         "C_m": par.c_m_pf,
@@ -560,17 +576,18 @@ def nest_coba(n: int, p: float, duration: float, dt: float, seed: int, delay: De
         "tau_syn_in": par.tau_i * _MS,
         "I_e": 0.0,
     }
-    pop = nest.Create("iaf_cond_exp", n, params=params)
-    pop.V_m = nest.random.uniform(min=par.v_reset, max=par.v_threshold)
-    pop.g_ex = nest.random.normal(mean=par.ge_init_mean * g_l, std=par.ge_init_std * g_l)
-    pop.g_in = nest.random.normal(mean=par.gi_init_mean * g_l, std=par.gi_init_std * g_l)
-    w_exc, w_inh = par.w_exc * g_l, -par.w_inh * g_l
-    rule, recorder = _nest_connect_ei(nest, pop, n_exc, p, dt, delay, w_exc, w_inh)
-    result = _nest_run(nest, pop, recorder, p, duration, t_build)
-    result.update(_rates_by_population(result.pop("counts"), n_exc, duration))
-    result["detail"].update(
-        {"import_s": import_s, "connection_rule": rule, "threads": int(threads), "weights_nS": [w_exc, w_inh]}
-    )
+
+    def initial(nest: Any) -> dict[str, Any]:
+        return {
+            "g_ex": nest.random.normal(mean=par.ge_init_mean * g_l, std=par.ge_init_std * g_l),
+            "g_in": nest.random.normal(mean=par.gi_init_mean * g_l, std=par.gi_init_std * g_l),
+        }
+
+    result, counts = _nest_ei_network(
+        par, n, p, duration, dt, seed, delay, threads, "iaf_cond_exp", params,
+        par.w_exc * g_l, -par.w_inh * g_l, "weights_nS", initial,
+    )  # fmt: skip
+    result.update(rates_by_population(counts, par.split(n)[0], duration))
     return finish_result(result, n, duration)
 
 
@@ -580,7 +597,7 @@ def nest_coba(n: int, p: float, duration: float, dt: float, seed: int, delay: De
 
 
 @dataclass(frozen=True)
-class SongParams:
+class SongParams(_Params):
     """Song, Miller & Abbott (2000) as in Brian2's ``examples/synapses/STDP.py`` (seconds, mV, leak units).
 
     ``n_inputs`` Poisson inputs at ``input_rate`` Hz, all onto one conductance-based LIF neuron (no refractory
@@ -604,15 +621,12 @@ class SongParams:
     a_plus: float = 0.01 * 0.01
     a_minus: float = 0.01 * 0.01 * 1.05
 
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
-
 
 SONG = SongParams()
 
 
 @dataclass(frozen=True)
-class StdpNetworkParams:
+class StdpNetworkParams(_Params):
     """The recurrent STDP benchmark: CUBA neurons (:data:`CUBA`), 80 % excitatory, Bernoulli(p) connectivity,
     pair STDP (additive, all-to-all) on the exc -> exc synapses only.
 
@@ -640,9 +654,6 @@ class StdpNetworkParams:
             "a_plus": self.a_plus_rel * w_max,
             "a_minus": self.a_minus_rel * w_max,
         }
-
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
 
 
 #: synapses per neuron that CUBA's weights are made for (4000 neurons x 2 %)
@@ -681,12 +692,8 @@ def brian2_song(duration: float, dt: float, seed: int, build_dir: str) -> dict:
     ``synaptic_events`` = input spikes (each input has one synapse; counted by a ``SpikeMonitor(record=False)``),
     ``spikes``/``rate_hz`` are the output neuron's; ``weights`` summarises the final weights.
     """
-    b2, import_s = brian2_device(build_dir)
+    b2, import_s, t_build = _brian2_start(build_dir, dt, seed)
     mV, second, hz = b2.mV, b2.second, b2.Hz
-
-    t_build = time.perf_counter()
-    b2.defaultclock.dt = dt * second
-    b2.seed(seed)
     par = SONG
     ns = {
         "taum": par.tau_m * second,
@@ -741,51 +748,12 @@ def brian2_song(duration: float, dt: float, seed: int, build_dir: str) -> dict:
     return finish_result(result, 1, duration)
 
 
-def brian2_stdp_network(n: int, p: float, duration: float, dt: float, seed: int, delay: float, build_dir: str) -> dict:
-    """Run the recurrent STDP network (:class:`StdpNetworkParams`) in Brian2 ``cpp_standalone`` (serial, float64).
-
-    CUBA neurons integrated exactly as in :func:`brian2_cuba`; exc -> exc synapses carry ``w`` and event-driven
-    traces (``on_pre``: ``ge_post += w; xpre += 1; w = clip(w - a_minus*xpost, 0, wmax)``, ``on_post``:
-    ``xpost += 1; w = clip(w + a_plus*xpre, 0, wmax)``), the other three pathways are static. ``delay`` (s) is
-    the constant delay of every ``pre`` pathway. Fields as :func:`brian2_cuba`, plus ``weights``.
-    """
-    b2, import_s = brian2_device(build_dir)
-    mV, second = b2.mV, b2.second
-
-    t_build = time.perf_counter()
-    b2.defaultclock.dt = dt * second
-    b2.seed(seed)
-    par = CUBA
-    n_exc, n_inh = par.split(n)
-    w = STDP_NET.weights(n, p)
-    ns = {
-        "taum": par.tau_m * second,
-        "taue": par.tau_e * second,
-        "taui": par.tau_i * second,
-        "Vt": par.v_threshold * mV,
-        "Vr": par.v_reset * mV,
-        "El": par.v_rest * mV,
-        "we": w["w_exc"] * mV,
-        "wi": w["w_inh"] * mV,
-        "wmax": w["w_max"] * mV,
-        "a_plus": w["a_plus"] * mV,
-        "a_minus": w["a_minus"] * mV,
-        "taupre": STDP_NET.tau_pre * second,
-        "taupost": STDP_NET.tau_post * second,
-    }
-    eqs = """
-    dv/dt  = (ge+gi-(v-El))/taum : volt (unless refractory)
-    dge/dt = -ge/taue : volt
-    dgi/dt = -gi/taui : volt
-    """
-    group = b2.NeuronGroup(
-        n, eqs, threshold="v>Vt", reset="v = Vr", refractory=par.t_ref * second, method="exact", namespace=ns
-    )
-    group.v = "Vr + rand() * (Vt - Vr)"
-    group.ge = 0 * mV
-    group.gi = 0 * mV
+def _brian2_stdp_synapses(b2: Any, group: Any, n_exc: int, p: float, delay: float, ns: dict) -> list[tuple[Any, int]]:
+    """The synapses of :func:`brian2_stdp_network`, Bernoulli(``p``), constant ``delay`` (s): plastic exc -> exc
+    (``w`` and event-driven traces), static exc -> inh (``ge += we``) and inh -> all (``gi += wi``);
+    ``[(Synapses, index of its first presynaptic neuron)]``."""
     exc, inh = group[:n_exc], group[n_exc:]
-    d = float(delay) * second
+    d = float(delay) * b2.second
     syn_ee = b2.Synapses(
         exc,
         exc,
@@ -806,22 +774,40 @@ def brian2_stdp_network(n: int, p: float, duration: float, dt: float, seed: int,
     for syn in (syn_ee, syn_ei, syn_i):
         syn.connect(p=p)
     syn_ee.w = "we"
-    mon = b2.SpikeMonitor(group)
-    net = b2.Network(group, syn_ee, syn_ei, syn_i, mon)
-    python_build_s = time.perf_counter() - t_build
+    return [(syn_ee, 0), (syn_ei, 0), (syn_i, n_exc)]
 
-    run = brian2_run(b2, net, duration, build_dir)
-    counts = np.asarray(mon.count[:], dtype=np.int64)
-    pre_ee, pre_ei, pre_i = (np.asarray(s.i[:]) for s in (syn_ee, syn_ei, syn_i))
-    out_degree = np.concatenate(
-        [
-            np.bincount(pre_ee, minlength=n_exc) + np.bincount(pre_ei, minlength=n_exc),
-            np.bincount(pre_i, minlength=n_inh),
-        ]
+
+def brian2_stdp_network(n: int, p: float, duration: float, dt: float, seed: int, delay: float, build_dir: str) -> dict:
+    """Run the recurrent STDP network (:class:`StdpNetworkParams`) in Brian2 ``cpp_standalone`` (serial, float64).
+
+    CUBA neurons integrated exactly as in :func:`brian2_cuba`; exc -> exc synapses carry ``w`` and event-driven
+    traces (``on_pre``: ``ge_post += w; xpre += 1; w = clip(w - a_minus*xpost, 0, wmax)``, ``on_post``:
+    ``xpost += 1; w = clip(w + a_plus*xpre, 0, wmax)``), the other three pathways are static. ``delay`` (s) is
+    the constant delay of every ``pre`` pathway. Fields as :func:`brian2_cuba`, plus ``weights``.
+    """
+    par = CUBA
+    w = STDP_NET.weights(n, p)
+
+    def model_values(b2: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        mV, second = b2.mV, b2.second
+        namespace = {
+            "we": w["w_exc"] * mV,
+            "wi": w["w_inh"] * mV,
+            "wmax": w["w_max"] * mV,
+            "a_plus": w["a_plus"] * mV,
+            "a_minus": w["a_minus"] * mV,
+            "taupre": STDP_NET.tau_pre * second,
+            "taupost": STDP_NET.tau_post * second,
+        }
+        return namespace, {"ge": 0 * mV, "gi": 0 * mV}
+
+    result, counts, (syn_ee, _, _) = _brian2_ei_network(
+        par, n, p, duration, dt, seed, delay, build_dir, _BRIAN2_CUBA_EQS, "exact", model_values, _brian2_stdp_synapses
     )
-    nnz = pre_ee.size + pre_ei.size + pre_i.size
-    result = brian2_result(run, python_build_s, import_s, int(mon.num_spikes), int(counts @ out_degree), nnz)
-    result["plastic_synapses"] = int(pre_ee.size)
-    result.update(_rates_by_population(counts, n_exc, duration))
-    finish_weights(result, np.asarray(syn_ee.w[:] / mV), w["w_max"])
+    from brian2 import mV  # imported by the device set-up already
+
+    final = np.asarray(syn_ee.w[:] / mV)
+    result["plastic_synapses"] = int(final.size)
+    result.update(rates_by_population(counts, par.split(n)[0], duration))
+    finish_weights(result, final, w["w_max"])
     return finish_result(result, n, duration)

@@ -22,23 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import (
-    engines_type,
-    finish_output,
-    goal,
-    in_build_dir,
-    machine_info,
-    make_logger,
-    run_rounds,
-    select_engines,
-    spawn_worker,
-    speedups,
-    sub_seed,
-    summarize,
-    total,
-    worker_main,
-)
-from benchmarks.cuba import snn_ei_network, snn_run
+from benchmarks import common
+from benchmarks.cuba import snn_cuba_neuron, snn_ei_network, snn_result, snn_run
 from benchmarks.peers import (
     CUBA,
     SONG,
@@ -47,7 +32,7 @@ from benchmarks.peers import (
     brian2_stdp_network,
     finish_result,
     finish_weights,
-    peak_rss_mb,
+    rates_by_population,
 )
 
 #: CLI engine name -> key in the JSON (no NEST peer here)
@@ -70,7 +55,7 @@ EXTRA_FIELDS = (
     "wall_s",
 )
 
-_log = make_logger("stdp")
+_log = common.make_logger("stdp")
 
 
 def snn_song(duration: float, dt: float, seed: int, dtype: str = "float32") -> dict:
@@ -81,7 +66,6 @@ def snn_song(duration: float, dt: float, seed: int, dtype: str = "float32") -> d
     ``rate_hz`` the output neuron's, ``weights`` the final weight summary (:func:`benchmarks.peers.weight_summary`).
     """
     t_import = time.perf_counter()
-    import snn
     from snn import connect
     from snn.model import STDP, ConductanceLIF, Network, PoissonInput, Population, Projection, SpikeMonitor
 
@@ -98,7 +82,7 @@ def snn_song(duration: float, dt: float, seed: int, dtype: str = "float32") -> d
         e_exc=par.e_exc,
     )
     conn = connect.all_to_all(par.n_inputs, 1)
-    rng = np.random.default_rng(sub_seed(seed, 0))
+    rng = np.random.default_rng(common.sub_seed(seed, 0))
     w0 = rng.uniform(0.0, par.g_max, conn.nnz).astype(np.dtype(dtype))
     rule = STDP(
         tau_pre=par.tau_pre,
@@ -123,34 +107,23 @@ def snn_song(duration: float, dt: float, seed: int, dtype: str = "float32") -> d
     describe_s = time.perf_counter() - t_build
 
     sim, rec, times = snn_run(net, duration, seed, dtype)
-    engine_events = total(rec.synaptic_events)
+    engine_events = common.total(rec.synaptic_events)
     counts = getattr(rec, "spike_counts", {})
-    input_spikes = total(counts["input"]) if "input" in counts else None
-    memory = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in sim.memory_bytes().items()}
-    result = {
-        "build_s": describe_s + times["simulator_s"] - times["compile_in_ctor_s"],
-        "compile_s": times["compile_s"],
-        "loop_s": times["loop_s"],
-        "spikes": total(rec.n_spikes),
-        "synaptic_events": input_spikes if input_spikes is not None else engine_events,
-        "synaptic_events_exact": True,
-        "peak_rss_mb": peak_rss_mb(),
-        "nnz": conn.nnz,
-        "bytes_per_synapse": memory["synapses"] / conn.nnz if "synapses" in memory else None,
-        "dtype": dtype,
-        "input_spikes": input_spikes,
-        "detail": {
-            "describe_s": describe_s,
-            "simulator_s": times["simulator_s"],
-            "warmup_call_s": times["warmup_s"],
-            "run_call_s": times["run_call_s"],
-            "import_s": import_s,
-            "memory_bytes": memory,
-            "engine_synaptic_events": engine_events,
-            "input_rate_hz": input_spikes / (par.n_inputs * duration) if input_spikes is not None else None,
-            "version": getattr(snn, "__version__", None),
-        },
-    }
+    input_spikes = common.total(counts["input"]) if "input" in counts else None
+    result = snn_result(
+        sim,
+        times,
+        describe_s,
+        import_s,
+        dtype,
+        spikes=common.total(rec.n_spikes),
+        events=input_spikes if input_spikes is not None else engine_events,
+        exact=True,
+        nnz=conn.nnz,
+        engine_events=engine_events,
+        extra={"input_spikes": input_spikes},
+        detail_extra={"input_rate_hz": input_spikes / (par.n_inputs * duration) if input_spikes is not None else None},
+    )
     finish_weights(result, np.asarray(rec.final_weights[proj.name])[0], par.g_max)
     return finish_result(result, 1, duration)
 
@@ -166,20 +139,6 @@ def snn_stdp_network(
     """
     par = CUBA
     w = STDP_NET.weights(n, p)
-
-    def make_neuron() -> tuple[Any, dict[str, Any]]:
-        from snn.model import LIF, Uniform
-
-        lif = LIF(
-            tau_m=par.tau_m,
-            v_rest=par.v_rest,
-            v_threshold=par.v_threshold,
-            v_reset=par.v_reset,
-            t_ref=par.t_ref,
-            tau_syn_exc=par.tau_e,
-            tau_syn_inh=par.tau_i,
-        )
-        return lif, {"v": Uniform(par.v_reset, par.v_threshold)}
 
     def make_rule() -> Any:
         from snn.model import STDP
@@ -202,17 +161,15 @@ def snn_stdp_network(
         dt,
         seed,
         delay,
-        make_neuron,
+        snn_cuba_neuron,
         w["w_exc"],
         w["w_inh"],
         exc_fraction=par.exc_fraction,
         dtype=dtype,
         ee_plasticity=make_rule,
     )
-    n_exc, n_inh = par.split(n)
     if counts is not None:
-        result["rate_exc_hz"] = float(counts[:n_exc].sum()) / (n_exc * duration)
-        result["rate_inh_hz"] = float(counts[n_exc:].sum()) / (n_inh * duration) if n_inh else None
+        result.update(rates_by_population(counts, par.split(n)[0], duration))
     final = np.asarray(rec.final_weights["exc->exc"])[0]
     result["plastic_synapses"] = int(final.size)
     finish_weights(result, final, w["w_max"])
@@ -231,7 +188,7 @@ def run_worker(args: argparse.Namespace) -> dict:
         if args.worker == "snn":
             return snn_song(**kw, dtype=args.dtype)
         if args.worker == "brian2":
-            return in_build_dir(brian2_song, **kw)
+            return common.in_build_dir(brian2_song, **kw)
     elif args.network == "recurrent":
         kw = {
             "n": args.n,
@@ -244,7 +201,7 @@ def run_worker(args: argparse.Namespace) -> dict:
         if args.worker == "snn":
             return snn_stdp_network(**kw, dtype=args.dtype)
         if args.worker == "brian2":
-            return in_build_dir(brian2_stdp_network, **kw)
+            return common.in_build_dir(brian2_stdp_network, **kw)
     raise ValueError(f"unknown engine {args.worker!r} or network {args.network!r}")
 
 
@@ -261,7 +218,7 @@ def _spawn(engine: str, network: str, seed: int, args: argparse.Namespace) -> di
         "--song-duration", repr(args.song_duration), "--recurrent-duration", repr(args.recurrent_duration),
         "--delay-ms", repr(args.delay_ms), "--dtype", args.dtype,
     ]  # fmt: skip
-    return spawn_worker("benchmarks.stdp", argv, args.timeout)
+    return common.spawn_worker("benchmarks.stdp", argv, args.timeout)
 
 
 def _compare(network: str, engines: dict[str, dict]) -> tuple[dict[str, Any], list[str]]:
@@ -271,17 +228,8 @@ def _compare(network: str, engines: dict[str, dict]) -> tuple[dict[str, Any], li
     ran = {key: res for key, res in engines.items() if "skipped" not in res}
     fields = tuple(f for f in fields if any(res.get(f) is not None for res in ran.values()))
     table = {key: {f: res.get(f) for f in fields} for key, res in ran.items()}
-    warnings = []
-    snn_rate = table.get("snn", {}).get("rate_hz")
-    b2_rate = table.get("brian2_cpp_standalone", {}).get("rate_hz")
-    rel_diff = None
-    if snn_rate is not None and b2_rate:
-        rel_diff = (snn_rate - b2_rate) / b2_rate
-        if abs(rel_diff) > RATE_TOLERANCE:
-            warnings.append(
-                f"{network}: snn rate {snn_rate:.3g} Hz differs from Brian2's {b2_rate:.3g} Hz by "
-                f"{100 * rel_diff:+.0f} % (> {100 * RATE_TOLERANCE:.0f} %)"
-            )
+    rel_diff, warning = common.rate_vs_brian2(table, RATE_TOLERANCE)
+    warnings = [f"{network}: {warning}"] if warning else []
     for key, row in table.items():
         if row.get("rate_hz") == 0:
             warnings.append(f"{network}: {key} did not fire")
@@ -294,26 +242,24 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     out: dict[str, Any] = {"networks": {}}
     all_warnings: list[str] = []
     for network in args.networks:
-        engines, active = select_engines(args.engines, args.quick, engine_keys=ENGINE_KEYS)
-        runs = run_rounds(
-            active,
-            args.repeats,
-            args.seed,
+        engines = common.measure_engines(
+            args.engines,
+            args,
             lambda e, seed, net=network: _spawn(e, net, seed, args),
             _log,
-            label=f"{network}: ",
+            f"{network}: ",
+            engine_keys=ENGINE_KEYS,
+            extra_fields=EXTRA_FIELDS,
         )
-        for engine in active:
-            engines[ENGINE_KEYS[engine]] = summarize(runs[engine], EXTRA_FIELDS)
         engines = {key: engines[key] for key in ENGINE_KEYS.values()}
-        speedup, per_round = speedups(engines)
+        speedup, per_round = common.speedups(engines)
         comparison, warnings = _compare(network, engines)
         all_warnings += warnings
         out["networks"][network] = {
             "engines": engines,
             "speedup_vs_brian2_cpp_standalone": speedup,
             "speedup_per_round": per_round,
-            "goal": goal(speedup, SPEEDUP_GOAL),
+            "goal": common.goal(speedup, SPEEDUP_GOAL),
             "comparison": comparison,
         }
     met = [v["goal"]["met"] for v in out["networks"].values()]
@@ -358,16 +304,11 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         },
         "total_wall_s": time.perf_counter() - t0,
     }
-    out["machine"] = machine_info()
+    out["machine"] = common.machine_info()
     return out
 
 
-def _networks(value: str) -> list[str]:
-    names = [v.strip() for v in value.split(",") if v.strip()]
-    bad = [v for v in names if v not in NETWORKS]
-    if bad or not names:
-        raise argparse.ArgumentTypeError(f"networks must be a comma list of {list(NETWORKS)}, got {value!r}")
-    return list(dict.fromkeys(names))
+_networks = common.comma_list_type(NETWORKS, "networks")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -376,38 +317,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="STDP benchmarks (Song et al. 2000; recurrent CUBA + STDP) of the snn engine vs Brian2 "
         "cpp_standalone (times in seconds).",
     )
-    ap.add_argument("--engines", type=engines_type(ENGINE_KEYS), default=None, help="snn,brian2 (default: both)")
+    ap.add_argument("--engines", type=common.engines_type(ENGINE_KEYS), default=None, help="snn,brian2 (default: both)")
     ap.add_argument("--networks", type=_networks, default=list(NETWORKS), help="song,recurrent (default: both)")
     ap.add_argument("--song-duration", type=float, default=None, help="Song: biological time, s (100; --quick 1)")
     ap.add_argument(
         "--recurrent-duration", type=float, default=None, help="recurrent: biological time, s (1; --quick 0.1)"
     )
-    ap.add_argument("--n", type=int, default=10_000, help="recurrent: neurons (default 10000)")
-    ap.add_argument("--p", type=float, default=0.02, help="recurrent: connection probability (default 0.02)")
+    common.add_size_options(ap, 10_000, "recurrent: ")
     ap.add_argument("--delay-ms", type=float, default=0.1, help="recurrent: constant delay, ms (default 0.1)")
-    ap.add_argument("--dt", type=float, default=1e-4, help="time step, s (default 1e-4)")
-    ap.add_argument("--seed", type=int, default=1, help="seed of round 1; round r uses seed + r - 1")
-    ap.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 3; --quick 1)")
+    common.add_round_options(ap)
     ap.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="our engine's state dtype")
-    ap.add_argument("--quick", action="store_true", help="smoke run: Song 1 s, recurrent 0.1 s, 1 repeat")
-    ap.add_argument("--timeout", type=float, default=3600.0, help="per-worker timeout, s")
-    ap.add_argument("--json", metavar="PATH", help="also write the JSON here (atomically)")
-    ap.add_argument("--worker", choices=sorted(ENGINE_KEYS), help=argparse.SUPPRESS)
+    common.add_run_options(ap, "smoke run: Song 1 s, recurrent 0.1 s, 1 repeat", ENGINE_KEYS)
     ap.add_argument("--network", choices=NETWORKS, help=argparse.SUPPRESS)
     return ap
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the CLI and fill the defaults that depend on ``--quick``."""
-    args = build_parser().parse_args(argv)
-    if args.engines is None:
-        args.engines = list(ENGINE_KEYS)
-    if args.song_duration is None:
-        args.song_duration = 1.0 if args.quick else 100.0
-    if args.recurrent_duration is None:
-        args.recurrent_duration = 0.1 if args.quick else 1.0
-    if args.repeats is None:
-        args.repeats = 1 if args.quick else 3
+    args = common.fill_defaults(
+        build_parser().parse_args(argv), ENGINE_KEYS, song_duration=(1.0, 100.0), recurrent_duration=(0.1, 1.0)
+    )
     if (args.repeats < 1 or args.n < 1 or not 0 < args.p <= 1 or args.song_duration <= 0
             or args.recurrent_duration <= 0 or args.dt <= 0 or args.delay_ms < 0):  # fmt: skip
         raise SystemExit("need --repeats >= 1, --n >= 1, 0 < --p <= 1, durations > 0, --dt > 0, --delay-ms >= 0")
@@ -415,10 +344,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.worker:
-        return worker_main(lambda: run_worker(args), ENGINE_KEYS[args.worker])
-    return finish_output(run_benchmark(args), args.json)
+    return common.script_main(parse_args(argv), run_worker, run_benchmark, ENGINE_KEYS)
 
 
 if __name__ == "__main__":
