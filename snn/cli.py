@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=None, help="overrides simulation.seed")
     run.add_argument("--trials", type=int, default=None, help="overrides simulation.trials")
     run.add_argument("--duration", type=float, default=None, help="seconds; overrides simulation.duration")
+    run.add_argument("--no-learning", action="store_true",
+                     help="plasticity rules off, weights as in the config (overrides simulation.learning)")
     run.add_argument("--no-progress", action="store_true")
     run.set_defaults(func=_cmd_run)
 
@@ -76,7 +78,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
           f"{settings.trials} trial(s), {settings.duration:g} s at dt = {net.dt:g} s (built in {built_s:.2f} s)",
           file=sys.stderr)
     path = sim.run(settings.duration, trials=settings.trials, seed=settings.seed, sink=sink,
-                   progress=not args.no_progress, learning=settings.learning)
+                   progress=not args.no_progress, learning=settings.learning and not args.no_learning)
     from snn.io.hdf5 import load_recording
 
     rec = load_recording(path)
@@ -112,7 +114,8 @@ def _summary(path: Path) -> dict[str, Any]:
     meta = rec.metadata
     return {"file": str(path), "network": meta.get("network", {}).get("name"), "dt_s": rec.dt,
             "duration_s": rec.duration, "trials": rec.trials, "seed": meta.get("seed"), "dtype": meta.get("dtype"),
-            "snn_version": meta.get("snn_version"), "synaptic_events": int(rec.synaptic_events.sum()),
+            "snn_version": meta.get("snn_version"), "learning": meta.get("learning"),
+            "synaptic_events": int(rec.synaptic_events.sum()),
             "timings": rec.timings, "populations": pops, "weights": weights}
 
 
@@ -122,7 +125,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(s, indent=2))
         return 0
     print(f"{s['file']}: network {s['network']!r}, {s['duration_s']:g} s at dt {s['dt_s']:g} s, "
-          f"{s['trials']} trial(s), seed {s['seed']}, {s['dtype']}, snn {s['snn_version']}")
+          f"{s['trials']} trial(s), seed {s['seed']}, {s['dtype']}, snn {s['snn_version']}"
+          + ("" if s["learning"] is None else f", learning {'on' if s['learning'] else 'off'}"))
     print(f"{'population':<16}{'kind':<9}{'size':>9}{'spikes':>12}{'rate (Hz)':>11}  recorded")
     for name, p in s["populations"].items():
         print(f"{name:<16}{p['kind']:<9}{p['size']:>9}{p['spikes']:>12}{p['rate_hz_mean']:>11.3f}  "

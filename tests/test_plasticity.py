@@ -66,7 +66,7 @@ def _learning_net(*, rule: STDP | TripletSTDP | None = RULE, stp: TsodyksMarkram
                 bias=14.0)
     monitors: list = [SpikeMonitor("out"), SpikeMonitor("in"), StateMonitor("out", ("v", "i_exc"))]
     if weight_every is not None or weight_times is not None:
-        monitors.append(WeightMonitor("syn", every=weight_every or 1, times=weight_times))
+        monitors.append(WeightMonitor("syn", every=weight_every, times=weight_times))
     return Network(
         dt=DT,
         populations=[Population("out", N_OUT, model, {"v": Uniform(-65.0, -50.0)})],
@@ -137,7 +137,7 @@ def _unknown_weight_monitor() -> Network:
     conn = connect.all_to_all(2, 2)
     return Network(dt=DT, populations=[Population("post", 2, LIF())], inputs=[PoissonInput("pre", 2, 5.0)],
                    projections=[Projection("pre", "post", conn, weights=0.5, name="syn", plasticity=STDP())],
-                   monitors=[WeightMonitor("nope")])
+                   monitors=[WeightMonitor("nope", every=1)])
 
 
 PYTHON_ERRORS = [
@@ -154,11 +154,11 @@ PYTHON_ERRORS = [
     (lambda: TsodyksMarkram(tau_rec=0), "plasticity.tsodyks_markram.tau_rec", "0", "must be > 0 (s)"),
     (lambda: Projection("pre", "post", connect.all_to_all(1, 2), weights=[0.5, 1.5], name="syn",
                         plasticity=STDP(w_min=0.0, w_max=1.0)),
-     "projections.syn.weights", "(0.5, 1.5)", "must lie in [w_min, w_max] = [0, 1]"),
+     "projections.syn.weights", "min 0.5, max 1.5", "must lie in [w_min, w_max] = [0, 1]"),
     (lambda: _conductance_net("exc"), "projections.cond.weights", "-0.5", "must be >= 0: post has conductance"),
     (lambda: _conductance_net("inh"), "projections.cond.weights", "-0.5", "must be >= 0: post has conductance"),
     (_two_plastic_same_name, "projections.syn.name", "'syn'", "must be unique for plastic"),
-    (_unknown_weight_monitor, "monitors.WeightMonitor.nope.projection", "'nope'", "unknown projection; known: ['syn']"),
+    (_unknown_weight_monitor, "monitors.weights.nope.projection", "'nope'", "unknown projection; known: ['syn']"),
     (lambda: WeightMonitor("syn", every=0), "monitors.weights.syn.every", "0", "must be an integer >= 1 (steps)"),
     (lambda: Simulator(_learning_net()).run(0.001, learning="yes"), "simulation.learning", "'yes'",
      "must be true or false"),

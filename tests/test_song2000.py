@@ -3,9 +3,10 @@
 Network (``configs/song2000.toml``, the parameters of Brian2's STDP example): 1,000 Poisson inputs at 15 Hz
 onto one conductance-based LIF neuron, additive pair STDP with A-/A+ = 1.05, weights U(0, gmax) at the start.
 Published result (their Fig. 1): weights are pushed towards the bounds, a bimodal distribution with modes at
-0 and gmax, and the postsynaptic rate is regulated down. Cross-check (``benchmarks/stdp.py``, same network,
-Brian2 cpp_standalone, 100 s): fraction of weights < 0.1 gmax 0.24 vs ours 0.235, > 0.9 gmax 0.186 vs 0.195,
-output rate 27.3 vs 27.2 Hz. The contrast runs show the outcome comes from the rule's balance, as in the
+0 and gmax, and the postsynaptic rate is regulated down. Cross-check (``benchmarks/stdp.py``: the same model and
+rule, started at v_reset, float32 for ours, beside Brian2 cpp_standalone, 100 s): fraction of weights below
+0.1 gmax 0.24 (Brian2) vs 0.235 (ours), above 0.9 gmax 0.186 vs 0.195, output rate 27.3 vs 27.2 Hz.
+The contrast runs show the outcome comes from the rule's balance, as in the
 paper: with depression weaker than potentiation (ratio 0.9) every weight saturates at gmax.
 """
 

@@ -248,7 +248,8 @@ class Simulator:
                                "synapses": _projection(net, m.projection).connectivity.nnz}
                 for m in net.monitors if isinstance(m, WeightMonitor)},
             metadata={"network": net.describe(), "seed": seed, "trials": trials, "duration_s": run.n_steps * net.dt,
-                      "dtype": np.dtype(self.dtype).name, "snn_version": _version()},
+                      "dtype": np.dtype(self.dtype).name, "snn_version": _version(),
+                      "learning": bool(run.learn)},  # whether plasticity rules were active in this run
         )
 
     def _execute(self, run: _Run, sink: Sink, seed: int, progress: bool) -> Any:

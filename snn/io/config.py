@@ -120,7 +120,8 @@ def build_config(data: dict[str, Any], seed: int | None = None, trials: int | No
     inputs = [_input(iname, spec, dt) for iname, spec in _table(data.get("inputs", {}), "inputs").items()]
     sizes = {p.name: p.size for p in populations} | {s.name: s.size for s in inputs}
     max_delay = _integer(sim.get("max_delay_steps", 1024), "simulation.max_delay_steps", 0)
-    projections = [_projection(k, spec, sizes, dt, _child(root, 2, k), max_delay)
+    weight_dtype = np.float64 if settings.dtype == "float64" else np.float32  # the run's dtype: no double rounding
+    projections = [_projection(k, spec, sizes, dt, _child(root, 2, k), max_delay, weight_dtype)
                    for k, spec in enumerate(_array_of_tables(data.get("projections", []), "projections"))]
     currents = [_current(k, spec) for k, spec in enumerate(_array_of_tables(data.get("currents", []), "currents"))]
     monitors = _monitors(_table(data.get("monitors", {}), "monitors"), sizes)
@@ -182,7 +183,7 @@ def _input(name: str, spec: Any, dt: float) -> PoissonInput | SpikeTimesInput:
 
 
 def _projection(k: int, spec: dict[str, Any], sizes: dict[str, int], dt: float,
-                seq: np.random.SeedSequence, max_delay_steps: int) -> Projection:
+                seq: np.random.SeedSequence, max_delay_steps: int, weight_dtype: type) -> Projection:
     label = spec.get("name") or f"{spec.get('pre', '?')}->{spec.get('post', '?')}"
     path = f"projections[{k}]({label})"
     _check_keys(spec, _PROJECTION_KEYS, path)
@@ -192,11 +193,12 @@ def _projection(k: int, spec: dict[str, Any], sizes: dict[str, int], dt: float,
     target = _choice(spec.get("target", "exc"), f"{path}.target", TARGETS)
     n_pre, n_post = sizes[spec["pre"]], sizes[spec["post"]]
     conn_seed, draw_seed = (int(s.generate_state(1)[0]) for s in seq.spawn(2))
-    conn = _connect(_table(spec.get("connect", {"rule": "all_to_all"}), f"{path}.connect"), n_pre, n_post,
-                    conn_seed, f"{path}.connect")
+    conn, order = _connect(_table(spec.get("connect", {"rule": "all_to_all"}), f"{path}.connect"), n_pre, n_post,
+                           conn_seed, f"{path}.connect")
     rng = np.random.default_rng(draw_seed)
-    weights = _distribution(spec.get("weight", 1.0), conn.nnz, rng, f"{path}.weight", dtype=np.float32)
-    delay_s = _distribution(spec.get("delay", 0.0), conn.nnz, rng, f"{path}.delay")
+    weights = _in_csr_order(_distribution(spec.get("weight", 1.0), conn.nnz, rng, f"{path}.weight",
+                                          dtype=weight_dtype), order)
+    delay_s = _in_csr_order(_distribution(spec.get("delay", 0.0), conn.nnz, rng, f"{path}.delay"), order)
     if np.any(np.asarray(delay_s) < 0):
         raise ConfigError(f"{path}.delay", spec.get("delay"), "must be >= 0 (seconds)")
     delays = np.rint(np.asarray(delay_s) / dt).astype(np.int64)  # Brian2 also rounds delays to whole steps
@@ -219,7 +221,16 @@ def _projection(k: int, spec: dict[str, Any], sizes: dict[str, int], dt: float,
         raise
 
 
-def _connect(spec: dict[str, Any], n_pre: int, n_post: int, seed: int, path: str) -> Any:
+def _in_csr_order(values: Any, order: np.ndarray | None) -> Any:
+    """Per-synapse values given in the order of explicit ``pairs`` follow their synapses into CSR order."""
+    if order is None or np.ndim(values) == 0:
+        return values
+    return np.asarray(values)[order]
+
+
+def _connect(spec: dict[str, Any], n_pre: int, n_post: int, seed: int, path: str
+             ) -> tuple[Any, np.ndarray | None]:
+    """The connectivity, and for ``pairs`` the permutation from the listed pairs to CSR order (else None)."""
     rule = _choice(spec.get("rule"), f"{path}.rule", tuple(_CONNECT_KEYS))
     _check_keys(spec, _CONNECT_KEYS[rule], path)
     autapses = spec.get("autapses", True)
@@ -227,20 +238,19 @@ def _connect(spec: dict[str, Any], n_pre: int, n_post: int, seed: int, path: str
         raise ConfigError(f"{path}.autapses", autapses, "must be true or false")
     try:
         if rule == "fixed_probability":
-            return connect.fixed_probability(n_pre, n_post, spec.get("p"), seed=seed, allow_autapses=autapses)
+            return connect.fixed_probability(n_pre, n_post, spec.get("p"), seed=seed, allow_autapses=autapses), None
         if rule == "fixed_indegree":
-            return connect.fixed_indegree(n_pre, n_post, spec.get("k"), seed=seed, allow_autapses=autapses)
+            return connect.fixed_indegree(n_pre, n_post, spec.get("k"), seed=seed, allow_autapses=autapses), None
         if rule == "fixed_outdegree":
-            return connect.fixed_outdegree(n_pre, n_post, spec.get("k"), seed=seed, allow_autapses=autapses)
+            return connect.fixed_outdegree(n_pre, n_post, spec.get("k"), seed=seed, allow_autapses=autapses), None
         if rule == "one_to_one":
             if n_pre != n_post:
                 raise ConfigError(f"{path}.rule", rule, f"needs equal sizes, got {n_pre} and {n_post}")
-            return connect.one_to_one(n_pre)
+            return connect.one_to_one(n_pre), None
         if rule == "all_to_all":
-            return connect.all_to_all(n_pre, n_post, allow_autapses=autapses)
+            return connect.all_to_all(n_pre, n_post, allow_autapses=autapses), None
         if rule == "pairs":
-            conn, _ = connect.from_pairs(spec.get("pre", []), spec.get("post", []), n_pre, n_post)
-            return conn
+            return connect.from_pairs(spec.get("pre", []), spec.get("post", []), n_pre, n_post)
         spacing = spec.get("spacing", 1.0)
         pre = connect.grid_positions(spec.get("pre_grid", [n_pre, 1, 1]), spacing)
         post = connect.grid_positions(spec.get("post_grid", [n_post, 1, 1]), spacing)
@@ -248,7 +258,7 @@ def _connect(spec: dict[str, Any], n_pre: int, n_post: int, seed: int, path: str
             raise ConfigError(f"{path}.pre_grid", spec.get("pre_grid"),
                               f"grids must hold the population sizes ({n_pre}, {n_post})")
         return connect.distance_dependent(pre, post, spec.get("c"), spec.get("lam"), seed=seed,
-                                          allow_autapses=spec.get("autapses", False), cutoff=spec.get("cutoff"))
+                                          allow_autapses=spec.get("autapses", False), cutoff=spec.get("cutoff")), None
     except ConfigError as exc:
         if exc.path.startswith(path):
             raise
@@ -281,9 +291,14 @@ def _monitors(spec: dict[str, Any], sizes: dict[str, int]) -> list[Any]:
     for k, wt in enumerate(_array_of_tables(spec.get("weights", []), "monitors.weights")):
         path = f"monitors.weights[{k}]"
         _check_keys(wt, {"projection", "every", "times"}, path)
-        times = wt.get("times")
-        out.append(WeightMonitor(str(wt.get("projection")), every=_integer(wt.get("every", 1), f"{path}.every", 1),
-                                 times=None if times is None else _numbers(times, f"{path}.times")))
+        every, times = wt.get("every"), wt.get("times")
+        try:
+            out.append(WeightMonitor(str(wt.get("projection")),
+                                     every=None if every is None else _integer(every, f"{path}.every", 1),
+                                     times=None if times is None else _numbers(times, f"{path}.times")))
+        except ConfigError as exc:  # name the TOML table, not the Python object
+            raise ConfigError(f"{path}.{exc.path.rsplit('.', 1)[-1]}" if exc.path.count(".") > 2 else path,
+                              exc.value, exc.constraint) from None
     return out
 
 

@@ -268,7 +268,9 @@ class NoiseCurrent:
 class Projection:
     """Synapses from ``pre`` (a population or input) to ``post`` (a population), in CSR order.
 
-    ``weights``: scalar or one per synapse (mV jump of the target current). ``delays``: integer steps, scalar
+    ``weights``: scalar or one per synapse (mV jump of the target current; for :class:`~snn.model.ConductanceLIF`
+    targets a conductance jump in leak-conductance units, >= 0 — so inhibitory weights are negative onto current
+    synapses and positive onto conductance synapses). ``delays``: integer steps, scalar
     or one per synapse; a spike emitted in step t reaches the target at the end of step t + delay (delay 0:
     the same step, after thresholding, as Brian2). ``target``: ``"exc"`` / ``"inh"`` add to the exponential
     excitatory / inhibitory synaptic current (conductance, for :class:`~snn.model.ConductanceLIF` targets);
@@ -377,19 +379,22 @@ class WeightMonitor:
     Final weights of plastic projections are always recorded."""
 
     projection: str
-    every: int = 1
+    every: int | None = None
     times: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         path = f"monitors.weights.{self.projection}"
-        if isinstance(self.every, bool) or not isinstance(self.every, (int, np.integer)) or self.every < 1:
-            raise ConfigError(f"{path}.every", self.every, "must be an integer >= 1 (steps)")
-        if self.times is not None:
-            if self.every != 1:
-                raise ConfigError(f"{path}.times", self.times, "give either every (steps) or times (seconds)")
+        # no default interval: one snapshot per step of a large projection is gigabytes, never a good guess
+        if (self.every is None) == (self.times is None):
+            raise ConfigError(path, (self.every, self.times), "give exactly one of every (steps) or times (seconds)")
+        if self.times is None:
+            if isinstance(self.every, bool) or not isinstance(self.every, (int, np.integer)) or self.every < 1:
+                raise ConfigError(f"{path}.every", self.every, "must be an integer >= 1 (steps)")
+        else:
             t = frozen_array(self.times, np.float64, f"{path}.times")
             if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
-                raise ConfigError(f"{path}.times", self.times, "must be a non-empty list of seconds >= 0")
+                raise ConfigError(f"{path}.times", np.asarray(self.times).tolist(),
+                                  "must be a non-empty list of seconds >= 0")
             object.__setattr__(self, "times", t)
 
     def steps(self, dt: float, n_steps: int) -> np.ndarray:
@@ -475,6 +480,9 @@ class Network:
                 if w.size and w.min() < 0:
                     raise ConfigError(f"{path}.weights", float(w.min()),
                                       f"must be >= 0: {proj.post} has conductance synapses (weights are conductances)")
+                if proj.plasticity is not None and proj.plasticity.w_min < 0:
+                    raise ConfigError(f"{path}.plasticity.w_min", proj.plasticity.w_min,
+                                      f"must be >= 0: {proj.post} has conductance synapses (learned weights too)")
             if proj.max_delay > self.max_delay_steps:
                 raise ConfigError(f"{path}.delays", proj.max_delay,
                                   f"must be <= simulation.max_delay_steps = {self.max_delay_steps} (ring buffer)")
@@ -500,10 +508,10 @@ class Network:
         for mon in self.monitors:
             if isinstance(mon, WeightMonitor):
                 if mon.projection not in names:
-                    raise ConfigError(f"monitors.WeightMonitor.{mon.projection}.projection", mon.projection,
+                    raise ConfigError(f"monitors.weights.{mon.projection}.projection", mon.projection,
                                       f"unknown projection; known: {names}")
                 if mon.projection in weight_projs:
-                    raise ConfigError(f"monitors.WeightMonitor.{mon.projection}", mon.projection,
+                    raise ConfigError(f"monitors.weights.{mon.projection}", mon.projection,
                                       "has a second WeightMonitor")
                 weight_projs.add(mon.projection)
                 continue

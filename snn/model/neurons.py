@@ -201,7 +201,7 @@ class ConductanceLIF(NeuronModel):
     tau_syn_inh: Param = _param(10e-3, "s", POSITIVE)
     e_exc: Param = _param(0.0, "mV (reversal potential)")
     e_inh: Param = _param(-80.0, "mV (reversal potential)")
-    bias: Param = _param(0.0, "mV (constant drive, r·I)")
+    bias: Param = _param(0.0, "mV (constant drive, added to v_rest)")
 
 
 @dataclass(frozen=True, eq=False)

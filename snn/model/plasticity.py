@@ -76,10 +76,12 @@ class _Rule:
         w_min, w_max = getattr(self, "w_min", None), getattr(self, "w_max", None)
         if w_min is None or getattr(weights, "size", 1) == 0:
             return
-        lo, hi = float(weights.min()), float(weights.max())
-        if lo < w_min or hi > w_max:
-            raise ConfigError(f"{path}.weights", (lo, hi), f"must lie in [w_min, w_max] = [{w_min:g}, {w_max:g}] "
-                                                            "of the plasticity rule")
+        # compare in the weights' own dtype: float32 weights of 0.1 are 0.10000000149, and so is float32 w_max
+        dtype = weights.dtype.type
+        lo, hi = weights.min(), weights.max()
+        if lo < dtype(w_min) or hi > dtype(w_max):
+            raise ConfigError(f"{path}.weights", f"min {float(lo):g}, max {float(hi):g}",
+                              f"must lie in [w_min, w_max] = [{w_min:g}, {w_max:g}] of the plasticity rule")
 
 
 def _check_choice(value: object, key: str, options: tuple[str, ...]) -> None:
@@ -100,7 +102,8 @@ class STDP(_Rule):
 
     with ``f = 1`` for ``bounds="additive"`` and ``f_plus = w_max - w``, ``f_minus = w - w_min`` for
     ``"multiplicative"`` (soft bounds), and ``w`` clipped to ``[w_min, w_max]`` after every update.
-    The window is ``a_plus·exp(-Δt/tau_pre)`` for Δt = t_post - t_pre > 0, ``-a_minus·exp(Δt/tau_post)`` below.
+    The window is ``a_plus·exp(-Δt/tau_pre)`` for Δt = t_post - t_pre > 0, ``-a_minus·exp(Δt/tau_post)`` below,
+    where t_pre is the spike's *arrival* at the synapse (emission + delay; a SpikeMonitor records emissions).
     """
 
     kind: ClassVar[str] = "stdp"
@@ -236,6 +239,11 @@ def rule_from_dict(spec: dict[str, Any], path: str) -> PlasticityRule:
 
 
 def stp_from_dict(spec: dict[str, Any], path: str) -> TsodyksMarkram:
+    """``{U = 0.5, tau_rec = 0.8, tau_facil = 0.0}``; ``rule = "tsodyks_markram"`` (``as_dict``'s key) is allowed."""
+    spec = dict(spec)
+    if spec.get("rule", TsodyksMarkram.kind) != TsodyksMarkram.kind:
+        raise ConfigError(f"{path}.rule", spec["rule"], f"must be {TsodyksMarkram.kind!r} (the only STP model)")
+    spec.pop("rule", None)
     allowed = {f.name for f in dataclasses.fields(TsodyksMarkram)}
     for key in spec:
         if key not in allowed:
