@@ -555,3 +555,29 @@ def test_deeply_nested_expression():
 def test_zero_dt_is_reported_as_dt():
     with pytest.raises(ConfigError, match=r"^simulation\.dt = "):
         build_config(mutated(("simulation", "dt"), 0.0))
+
+
+def test_pairs_keep_their_listed_weights_and_delays():
+    """Per-pair ``weight`` and ``delay`` lists follow their pairs into CSR order (regression: they were applied
+    in the listed order). Expected values: the pairs as written, 1 -> 0 (10, 1 ms) and 0 -> 1 (20, 2 ms)."""
+    cfg = {"simulation": {"dtype": "float64"}, "populations": {"a": {"model": "lif", "size": 2}},
+           "projections": [{"pre": "a", "post": "a", "weight": [10.0, 20.0], "delay": [1e-3, 2e-3],
+                            "connect": {"rule": "pairs", "pre": [1, 0], "post": [0, 1]}}]}
+    net, _ = build_config(cfg)
+    proj = net.projections[0]
+    pairs = {(int(i), int(j)): (float(w), int(d)) for i, j, w, d in
+             zip(proj.connectivity.pre_indices(), proj.connectivity.indices, proj.weights, proj.delays)}
+    assert pairs == {(1, 0): (10.0, 10), (0, 1): (20.0, 20)}
+    assert proj.weights.dtype == np.float64  # a float64 run keeps the config's weights unrounded
+
+
+def test_float32_weights_at_the_rules_bound_are_accepted():
+    """0.1 rounds to 0.10000000149 in float32, above the float64 w_max = 0.1; the bound is compared in the
+    weights' dtype, so a float32 run's learned weights can be fed back to the same rule."""
+    from snn import connect
+    from snn.model import STDP, Projection
+
+    conn = connect.all_to_all(2, 2)
+    Projection("a", "a", conn, weights=np.full(conn.nnz, 0.1, np.float32), plasticity=STDP(w_max=0.1))
+    with pytest.raises(ConfigError, match="w_min, w_max"):
+        Projection("a", "a", conn, weights=np.full(conn.nnz, 0.1001, np.float32), plasticity=STDP(w_max=0.1))
