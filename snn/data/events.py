@@ -54,20 +54,37 @@ def _sorted_by_time(ev: np.ndarray) -> np.ndarray:
     return ev
 
 
-def make_events(x: Any, y: Any, t: Any, p: Any) -> np.ndarray:
-    """An :data:`EVENT_DTYPE` array from columns (``t`` in µs), sorted by time (stable: ties keep their order)."""
-    n = np.size(t)
-    ev = np.empty(n, EVENT_DTYPE)
-    ev["x"], ev["y"], ev["t"], ev["p"] = x, y, t, p
+def _fill(dtype: np.dtype, columns: dict[str, Any], path: str) -> np.ndarray:
+    t = np.asarray(columns["t"])
+    n = t.size if t.ndim == 1 else -1
+    if n < 0:
+        raise ConfigError(f"{path}.t", columns["t"], "must be a 1-D array of timestamps (µs)")
+    ev = np.empty(n, dtype)
+    for name, values in columns.items():
+        arr = np.asarray(values)
+        if arr.dtype.kind not in "biuf" or arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n):
+            raise ConfigError(f"{path}.{name}", values, f"must be a number or {n} numbers (one per event)")
+        if name == "p":
+            ev[name] = arr.astype(bool)
+            continue
+        info = np.iinfo(dtype[name])
+        if arr.size and (not np.all(np.isfinite(arr)) or np.any(arr != np.floor(arr))
+                         or arr.min() < info.min or arr.max() > info.max):
+            raise ConfigError(f"{path}.{name}", values, f"must be integers in [{info.min}, {info.max}]")
+        ev[name] = arr
     return _sorted_by_time(ev)
+
+
+def make_events(x: Any, y: Any, t: Any, p: Any) -> np.ndarray:
+    """An :data:`EVENT_DTYPE` array from columns (``x, y`` pixels, ``t`` in µs, ``p`` polarity), sorted by time
+    (stable: ties keep their order)."""
+    return _fill(EVENT_DTYPE, {"x": x, "y": y, "t": t, "p": p}, "events")
 
 
 def make_audio_events(t: Any, x: Any, p: Any = False) -> np.ndarray:
-    """An :data:`AUDIO_DTYPE` array from columns (``t`` in µs), sorted by time (stable)."""
-    n = np.size(t)
-    ev = np.empty(n, AUDIO_DTYPE)
-    ev["t"], ev["x"], ev["p"] = t, x, p
-    return _sorted_by_time(ev)
+    """An :data:`AUDIO_DTYPE` array from columns (``t`` in µs, ``x`` channel, ``p`` polarity), sorted by time
+    (stable)."""
+    return _fill(AUDIO_DTYPE, {"t": t, "x": x, "p": p}, "events")
 
 
 def check_sensor_size(sensor_size: Any, path: str = "sensor_size") -> tuple[int, int, int]:
@@ -119,6 +136,9 @@ class EventDataset:
     def __post_init__(self) -> None:
         object.__setattr__(self, "sensor_size", check_sensor_size(self.sensor_size, "dataset.sensor_size"))
         streams = tuple(np.asarray(ev) for ev in self.events)
+        for k, ev in enumerate(streams):
+            if ev.dtype.names is None or not {"x", "t", "p"} <= set(ev.dtype.names) or ev.ndim != 1:
+                raise ConfigError(f"dataset.events[{k}]", ev, "must be a 1-D structured array with fields x, t, p")
         labels = np.asarray(self.labels)
         if labels.ndim != 1 or labels.shape[0] != len(streams):
             raise ConfigError("dataset.labels", labels, f"must be one label per sample ({len(streams)})")
