@@ -125,10 +125,26 @@ def build_config(data: dict[str, Any], seed: int | None = None, trials: int | No
                    for k, spec in enumerate(_array_of_tables(data.get("projections", []), "projections"))]
     currents = [_current(k, spec) for k, spec in enumerate(_array_of_tables(data.get("currents", []), "currents"))]
     monitors = _monitors(_table(data.get("monitors", {}), "monitors"), sizes)
-    net = Network(dt=dt, populations=populations, projections=projections, inputs=inputs, currents=currents,
-                  monitors=monitors, max_delay_steps=max_delay, name=str(sim.get("name", name)),
-                  metadata={"config": _jsonable(data)})
+    try:
+        net = Network(dt=dt, populations=populations, projections=projections, inputs=inputs, currents=currents,
+                      monitors=monitors, max_delay_steps=max_delay, name=str(sim.get("name", name)),
+                      metadata={"config": _jsonable(data)})
+    except ConfigError as exc:
+        raise _toml_path(exc, projections) from None
     return net, settings
+
+
+def _toml_path(exc: ConfigError, projections: list[Projection]) -> ConfigError:
+    """Name the TOML key of a network-level error about a projection (``projections[k](name).weight``), not
+    the Python attribute (``projections.name.weights``)."""
+    for k, proj in enumerate(projections):
+        prefix = f"projections.{proj.name}."
+        if exc.path.startswith(prefix):
+            rest = exc.path[len(prefix):]
+            rest = "weight" + rest[len("weights"):] if rest.startswith("weights") else rest
+            rest = "delay" + rest[len("delays"):] if rest.startswith("delays") else rest
+            return ConfigError(f"projections[{k}]({proj.name}).{rest}", exc.value, exc.constraint)
+    return exc
 
 
 # --- sections -------------------------------------------------------------------------------------------
