@@ -1,0 +1,42 @@
+"""Reservoirs and readouts.
+
+- :mod:`snn.reservoir.lsm`: the liquid state machine of Maass, Natschläger & Markram (2002) as a network
+  description (:class:`LSMSpec`, :func:`build_lsm`).
+- :mod:`snn.reservoir.features`: binned spike counts and exponentially filtered traces from a recording, and
+  :func:`extract_features`, which runs many event samples as one batch.
+- :mod:`snn.reservoir.readout`: :class:`RidgeReadout`, closed-form ridge classifier with the regularisation
+  chosen by k-fold cross-validation.
+
+Times in seconds; event timestamps in µs; potentials and weights in mV.
+"""
+
+from snn.reservoir.features import binned_counts, extract_features, filtered_traces
+from snn.reservoir.lsm import (
+    POPULATION,
+    TYPES,
+    LSMSpec,
+    build_lsm,
+    delay_steps,
+    excitatory_mask,
+    input_projection,
+    reservoir_population,
+    reservoir_projections,
+)
+from snn.reservoir.readout import RidgeReadout, ridge_fit
+
+__all__ = [
+    "POPULATION",
+    "TYPES",
+    "LSMSpec",
+    "RidgeReadout",
+    "binned_counts",
+    "build_lsm",
+    "delay_steps",
+    "excitatory_mask",
+    "extract_features",
+    "filtered_traces",
+    "input_projection",
+    "reservoir_population",
+    "reservoir_projections",
+    "ridge_fit",
+]

@@ -1,0 +1,126 @@
+"""Reservoir features from a :class:`~snn.engine.recording.Recording`, and a batch runner over many samples.
+
+Both feature kinds are deterministic, vectorised numpy over the recording's spike arrays
+(``rec.spikes[pop]``: trial, neuron, step). A spike in step ``s`` happens at ``s * dt`` seconds.
+
+- :func:`binned_counts`: spike counts per neuron in consecutive bins of ``bin_s`` seconds.
+- :func:`filtered_traces`: ``sum over spikes at t_s <= t of exp(-(t - t_s) / tau)``, per neuron, at readout
+  times ``t`` (seconds).
+
+:func:`extract_features` runs many event samples as the trials of one simulator run per batch; a sample's
+features do not depend on the batch size or on the number of numba threads.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from snn.engine.recording import Recording
+from snn.engine.simulator import Simulator
+from snn.errors import ConfigError
+from snn.reservoir.lsm import POPULATION, LSMSpec, build_lsm
+
+FEATURES = ("counts", "traces")
+
+
+def _positive(path: str, value: object) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not (0 < value < math.inf):
+        raise ConfigError(path, value, "must be a finite number > 0 (seconds)")
+    return float(value)
+
+
+def _spikes(rec: Recording, population: str) -> Any:
+    if not isinstance(rec, Recording):
+        raise ConfigError("features.recording", rec, "must be an snn Recording")
+    if population not in rec.spikes:
+        raise ConfigError("features.population", population, f"has no SpikeMonitor; recorded: {sorted(rec.spikes)}")
+    return rec.spikes[population]
+
+
+def binned_counts(rec: Recording, population: str = POPULATION, bin_s: float = 0.05) -> np.ndarray:
+    """Spike counts, shape (trials, bins * neurons), float64, bin-major (column ``b * neurons + n``).
+
+    ``bin_s`` (seconds) must be a whole number of steps; bin ``b`` holds steps ``[b * k, (b + 1) * k)`` with
+    ``k = bin_s / dt``, and there are ``ceil(n_steps / k)`` bins (the last one may be shorter).
+    """
+    sp = _spikes(rec, population)
+    bin_s = _positive("features.bin_s", bin_s)
+    k = int(round(bin_s / rec.dt))
+    if k < 1 or abs(k * rec.dt - bin_s) > 1e-9 * max(bin_s, 1.0):
+        raise ConfigError("features.bin_s", bin_s, f"must be a whole number of steps of dt = {rec.dt:g} s")
+    n = rec.sizes[population]
+    bins = max(1, -(-rec.n_steps // k))
+    flat = (sp.trial.astype(np.int64) * bins + sp.step.astype(np.int64) // k) * n + sp.neuron.astype(np.int64)
+    counts = np.bincount(flat, minlength=rec.trials * bins * n)
+    return counts.reshape(rec.trials, bins * n).astype(np.float64)
+
+
+def filtered_traces(rec: Recording, population: str = POPULATION, tau_s: float = 0.03,
+                    times_s: Sequence[float] | np.ndarray | None = None) -> np.ndarray:
+    """Exponentially filtered spike trains sampled at readout times: shape (trials, times * neurons), float64,
+    time-major (column ``j * neurons + n``).
+
+    ``trace_n(t) = sum_{spikes of n at t_s <= t} exp(-(t - t_s) / tau_s)``, spike times ``t_s = step * dt``.
+    ``tau_s`` and ``times_s`` in seconds; ``times_s`` defaults to the end of the run.
+    """
+    sp = _spikes(rec, population)
+    tau_s = _positive("features.tau_s", tau_s)
+    times = np.asarray([rec.n_steps * rec.dt] if times_s is None else times_s, dtype=np.float64)
+    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or np.any(times < 0):
+        raise ConfigError("features.times_s", times_s, "must be a non-empty list of seconds >= 0")
+    n = rec.sizes[population]
+    t_spk = sp.step.astype(np.float64) * rec.dt
+    base = sp.trial.astype(np.int64) * n + sp.neuron.astype(np.int64)
+    out = np.zeros((rec.trials, times.size, n))
+    for j, t in enumerate(times):
+        sel = t_spk <= t + 1e-12
+        w = np.exp(-(t - t_spk[sel]) / tau_s)
+        out[:, j, :] = np.bincount(base[sel], weights=w, minlength=rec.trials * n).reshape(rec.trials, n)
+    return out.reshape(rec.trials, times.size * n)
+
+
+def extract_features(spec: LSMSpec, events: Sequence[np.ndarray], sensor_size: Sequence[int], duration_s: float,
+                     dt: float, seed: int, *, batch: int = 64, kind: str = "counts", bin_s: float = 0.05,
+                     tau_s: float = 0.03, times_s: Sequence[float] | None = None, dtype: str = "float32",
+                     input_name: str = "events") -> np.ndarray:
+    """Features of every sample (one event stream each, timestamps in µs) after ``duration_s`` seconds in the
+    LSM built from ``spec`` and ``seed`` with step ``dt`` (seconds): shape (samples, features), float64.
+
+    Samples run ``batch`` at a time as the trials of one :class:`~snn.engine.simulator.Simulator` run
+    (parallel over cores). ``kind``: ``"counts"`` (:func:`binned_counts` with ``bin_s``) or ``"traces"``
+    (:func:`filtered_traces` with ``tau_s``, ``times_s``). The network has no per-trial randomness, so the
+    result is the same for any ``batch`` and thread count.
+    """
+    from snn.data.events import to_input
+
+    if not isinstance(spec, LSMSpec):
+        raise ConfigError("lsm", spec, "must be an LSMSpec")
+    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+        raise ConfigError("features.batch", batch, "must be an integer >= 1")
+    if kind not in FEATURES:
+        raise ConfigError("features.kind", kind, f"must be one of {list(FEATURES)}")
+    duration_s = _positive("simulation.duration", duration_s)
+    if kind == "counts":
+        _positive("features.bin_s", bin_s)
+    else:
+        _positive("features.tau_s", tau_s)
+    streams = list(events)
+    if not streams:
+        raise ConfigError("features.events", events, "must hold at least one sample")
+    # validate every stream before any simulation
+    to_input(streams, sensor_size, input_name)
+    parts = []
+    for start in range(0, len(streams), int(batch)):
+        source = to_input(streams[start:start + int(batch)], sensor_size, input_name)
+        net = build_lsm(spec, source, dt, seed)
+        rec = Simulator(net, dtype=dtype).run(duration_s, trials=len(source.events), seed=0)
+        if kind == "counts":
+            parts.append(binned_counts(rec, POPULATION, bin_s))
+        else:
+            parts.append(filtered_traces(rec, POPULATION, tau_s, times_s))
+    return np.concatenate(parts, axis=0)
