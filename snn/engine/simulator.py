@@ -249,7 +249,8 @@ class Simulator:
                 for m in net.monitors if isinstance(m, WeightMonitor)},
             metadata={"network": net.describe(), "seed": seed, "trials": trials, "duration_s": run.n_steps * net.dt,
                       "dtype": np.dtype(self.dtype).name, "snn_version": _version(),
-                      "learning": bool(run.learn)},  # whether plasticity rules were active in this run
+                      # whether plasticity rules were active in this run (None: the network has none)
+                      "learning": bool(run.learn) if cn.plastic.learning else None},
         )
 
     def _execute(self, run: _Run, sink: Sink, seed: int, progress: bool) -> Any:
