@@ -84,3 +84,21 @@ def test_stdp_benchmark_quick_snn_only(tmp_path):
     recurrent = data["networks"]["recurrent"]["engines"]["snn"]
     assert recurrent["runs"][0]["weights"]["n"] == recurrent["plastic_synapses"] > 0
     assert data["goal"]["met"] is None and isinstance(data["warnings"], list)
+
+
+@pytest.mark.slow
+def test_lsm_events_benchmark_quick(tmp_path):
+    pytest.importorskip("mlxtend")
+    data = _run(["benchmarks.lsm_events", "--quick"], tmp_path)
+    for key in ("accuracy", "baseline_accuracy_raw", "baseline_accuracy_no_recurrence", "samples_per_s",
+                "brian2_samples_per_s", "n_neurons", "goal", "config", "machine", "chosen", "timings"):
+        assert key in data
+    for key in ("accuracy", "baseline_accuracy_raw", "baseline_accuracy_no_recurrence"):
+        assert 0.1 < data[key] <= 1.0  # well above chance (10 classes)
+    assert data["n_neurons"] == 216 and data["samples_per_s"] > 0
+    assert data["chosen_no_recurrence"]["max_abs_recurrent_weight"] == 0.0
+    assert data["recurrence"]["max_abs_recurrent_weight"] > 0.0
+    assert data["config"]["quick"] is True and data["goal"]["accuracy_target"] == 0.89
+    if "skipped" not in data["brian2"]:
+        assert data["brian2_samples_per_s"] > 0
+        assert data["brian2"]["agreement_float64"]["max_abs_rel_diff_total"] <= 0.05
