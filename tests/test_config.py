@@ -581,3 +581,21 @@ def test_float32_weights_at_the_rules_bound_are_accepted():
     Projection("a", "a", conn, weights=np.full(conn.nnz, 0.1, np.float32), plasticity=STDP(w_max=0.1))
     with pytest.raises(ConfigError, match="w_min, w_max"):
         Projection("a", "a", conn, weights=np.full(conn.nnz, 0.1001, np.float32), plasticity=STDP(w_max=0.1))
+
+
+def test_weight_monitor_errors_name_the_toml_key():
+    """A bad ``every`` in ``[[monitors.weights]]`` names ``monitors.weights[0].every`` (regression: the key was
+    dropped from the path)."""
+    cfg = {"populations": {"a": {"model": "lif", "size": 2}}, "projections": [{"pre": "a", "post": "a", "name": "p"}],
+           "monitors": {"weights": [{"projection": "p", "every": "x"}]}}
+    with pytest.raises(ConfigError) as err:
+        build_config(cfg)
+    assert err.value.path == "monitors.weights[0].every"
+
+
+def test_infinite_delay_is_one_line():
+    """An infinite delay (a float TOML accepts) is refused by name, not cast to a garbage step count."""
+    cfg = {"populations": {"a": {"model": "lif", "size": 2}},
+           "projections": [{"pre": "a", "post": "a", "delay": math.inf}]}
+    with pytest.raises(ConfigError, match=">= 0 and finite"):
+        build_config(cfg)

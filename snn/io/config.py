@@ -215,8 +215,8 @@ def _projection(k: int, spec: dict[str, Any], sizes: dict[str, int], dt: float,
     weights = _in_csr_order(_distribution(spec.get("weight", 1.0), conn.nnz, rng, f"{path}.weight",
                                           dtype=weight_dtype), order)
     delay_s = _in_csr_order(_distribution(spec.get("delay", 0.0), conn.nnz, rng, f"{path}.delay"), order)
-    if np.any(np.asarray(delay_s) < 0):
-        raise ConfigError(f"{path}.delay", spec.get("delay"), "must be >= 0 (seconds)")
+    if np.any(np.asarray(delay_s) < 0) or not np.all(np.isfinite(delay_s)):
+        raise ConfigError(f"{path}.delay", spec.get("delay"), "must be >= 0 and finite (seconds)")
     delays = np.rint(np.asarray(delay_s) / dt).astype(np.int64)  # Brian2 also rounds delays to whole steps
     if delays.size and int(np.max(delays)) > max_delay_steps:
         raise ConfigError(f"{path}.delay", float(np.max(delay_s)),
@@ -312,9 +312,11 @@ def _monitors(spec: dict[str, Any], sizes: dict[str, int]) -> list[Any]:
             out.append(WeightMonitor(str(wt.get("projection")),
                                      every=None if every is None else _integer(every, f"{path}.every", 1),
                                      times=None if times is None else _numbers(times, f"{path}.times")))
-        except ConfigError as exc:  # name the TOML table, not the Python object
-            raise ConfigError(f"{path}.{exc.path.rsplit('.', 1)[-1]}" if exc.path.count(".") > 2 else path,
-                              exc.value, exc.constraint) from None
+        except ConfigError as exc:  # name the TOML table (monitors.weights[k].key), not the Python object
+            if exc.path.startswith(path):
+                raise
+            key = exc.path.rsplit(".", 1)[-1] if exc.path.count(".") > 2 else ""
+            raise ConfigError(f"{path}.{key}" if key else path, exc.value, exc.constraint) from None
     return out
 
 

@@ -172,8 +172,7 @@ def deliver_plastic(t, b, p, hist, hist_ptr, pre0, indptr, row0, indices, doff, 
             hi = base + doff[o + 1]
             if hi > lo:
                 events += _deliver_run(t, lo, hi, g0 + j * stride + d, learn, rule, flags, par, tab, wshift, indices,
-                                       pw,
-                                       channel, post0, p0, reset_value, ie, ii, v, ls, grp, grp_last, post_tr,
+                                       pw, channel, post0, p0, reset_value, ie, ii, v, ls, grp, grp_last, post_tr,
                                        post_last)
     return events
 
