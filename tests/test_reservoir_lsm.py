@@ -26,6 +26,7 @@ from snn.reservoir import (
     extract_features,
     filtered_traces,
     reservoir_projections,
+    trace_series,
 )
 
 SENSOR = (6, 5, 2)
@@ -75,7 +76,8 @@ def test_build_validation() -> None:
         build_lsm(LSMSpec(), src, 1e-4, seed=-1)
     with pytest.raises(ConfigError, match=r"^features\.batch = 0: must be an integer >= 1$"):
         extract_features(LSMSpec(), _events(2, 0), SENSOR, 0.05, 5e-4, 1, batch=0)
-    with pytest.raises(ConfigError, match=r"^features\.kind = 'rates': must be one of \['counts', 'traces'\]$"):
+    kinds = r"\['counts', 'traces', 'counts\+traces'\]"
+    with pytest.raises(ConfigError, match=r"^features\.kind = 'rates': must be one of " + kinds + "$"):
         extract_features(LSMSpec(), _events(2, 0), SENSOR, 0.05, 5e-4, 1, kind="rates")
     bad = _events(2, 0)
     bad[1]["x"][0] = 99
@@ -201,6 +203,20 @@ def test_filtered_traces_by_hand() -> None:
         filtered_traces(_recording(), "r", tau_s=-1.0)
 
 
+def test_trace_series_equals_filtered_traces_at_every_time() -> None:
+    # expected: the direct sum of filtered_traces (checked by hand above) at each readout time; the recursion
+    # only reorders the float operations
+    times = [1e-3, 4e-3, 5e-3, 9e-3, 10e-3]
+    series = trace_series(_recording(), "r", tau_s=3e-3, times_s=times)
+    direct = filtered_traces(_recording(), "r", tau_s=3e-3, times_s=times).reshape(2, len(times), 3)
+    assert series.shape == (2, 5, 3)
+    np.testing.assert_allclose(series, direct, rtol=1e-12, atol=1e-15)
+    for bad in ([], [2e-3, 2e-3], [1e-3, float("nan")], [-1e-3]):
+        with pytest.raises(ConfigError) as info:
+            trace_series(_recording(), "r", tau_s=3e-3, times_s=bad)
+        assert info.value.path == "features.times_s" and "\n" not in str(info.value)
+
+
 def test_features_from_a_simulation_match_the_recording() -> None:
     spec = LSMSpec(shape=(5, 3, 3))
     evs = _events(3, 4)
@@ -211,6 +227,13 @@ def test_features_from_a_simulation_match_the_recording() -> None:
     assert counts.sum() > 0
     x = extract_features(spec, evs, SENSOR, 0.06, 5e-4, 1, batch=2, bin_s=0.02)
     np.testing.assert_array_equal(x, counts)
+    both = extract_features(spec, evs, SENSOR, 0.06, 5e-4, 1, batch=3, kind="counts+traces", bin_s=0.02,
+                            tau_s=0.01, times_s=[0.03, 0.06])
+    # expected: the two kinds side by side, counts first (extract_features' docstring)
+    np.testing.assert_array_equal(both, np.hstack([counts, filtered_traces(rec, tau_s=0.01, times_s=[0.03, 0.06])]))
+    done = []
+    extract_features(spec, evs, SENSOR, 0.06, 5e-4, 1, batch=2, bin_s=0.02, progress=done.append)
+    assert done == [2, 1]
 
 
 def test_batch_and_thread_invariance() -> None:

@@ -6,11 +6,14 @@
   :func:`extract_features`, which runs many event samples as one batch.
 - :mod:`snn.reservoir.readout`: :class:`RidgeReadout`, closed-form ridge classifier with the regularisation
   chosen by k-fold cross-validation.
+- :mod:`snn.reservoir.logistic`: :class:`LogisticReadout`, scikit-learn's multinomial logistic regression with
+  ``C`` chosen the same way.
 
 Times in seconds; event timestamps in µs; potentials and weights in mV.
 """
 
-from snn.reservoir.features import binned_counts, extract_features, filtered_traces
+from snn.reservoir.features import binned_counts, extract_features, filtered_traces, trace_series
+from snn.reservoir.logistic import LogisticReadout
 from snn.reservoir.lsm import (
     POPULATION,
     TYPES,
@@ -28,6 +31,7 @@ __all__ = [
     "POPULATION",
     "TYPES",
     "LSMSpec",
+    "LogisticReadout",
     "RidgeReadout",
     "binned_counts",
     "build_lsm",
@@ -39,4 +43,5 @@ __all__ = [
     "reservoir_population",
     "reservoir_projections",
     "ridge_fit",
+    "trace_series",
 ]
