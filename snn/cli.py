@@ -1,4 +1,4 @@
-"""The ``snn`` command: ``snn run``, ``snn info``, ``snn plot``.
+"""The ``snn`` command: ``snn run``, ``snn info``, ``snn plot``, ``snn reservoir``.
 
 Bad input ends with one line on stderr (``error: <key path> = <value>: <constraint>``) and exit code 2,
 and leaves no output file behind.
@@ -62,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--trial", type=int, default=0)
     plot.add_argument("--bin", type=float, default=5e-3, help="histogram bin in seconds")
     plot.set_defaults(func=_cmd_plot)
+
+    res = sub.add_parser("reservoir", help="a reservoir study from a TOML config: encode events, run the reservoir, "
+                                           "fit and test the readout, write report.json, confusion.png, raster.png")
+    res.add_argument("config", type=Path)
+    res.add_argument("--out", type=Path, default=None, help="output directory (default: results/<config stem>)")
+    res.add_argument("--no-progress", action="store_true")
+    res.set_defaults(func=_cmd_reservoir)
     return p
 
 
@@ -152,6 +159,21 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     rec = load_recording(args.recording)
     path = raster(rec, args.raster, trial=args.trial, bin_s=args.bin)
     print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_reservoir(args: argparse.Namespace) -> int:
+    from snn.reservoir.config import load_study
+    from snn.reservoir.pipeline import run_study
+
+    study = load_study(args.config)  # the whole config is checked before any work
+    out = args.out if args.out is not None else Path("results") / args.config.stem
+    print(f"{study.name}: {study.spec.n_neurons}-neuron {study.config.get('reservoir', {}).get('kind', 'lsm')} "
+          f"on {study.source} ({study.encoder.name} events), {study.readout} readout -> {out}", file=sys.stderr)
+    report = run_study(study, out, progress=not args.no_progress)
+    print(f"test accuracy {report['accuracy']:.4f} ({report['n_test']} samples; train {report['train_accuracy']:.4f}, "
+          f"chance {report['chance']:.3f}); reservoir {report['extract_samples_per_s']:.1f} samples/s; "
+          f"wrote {out / 'report.json'}, confusion.png, raster.png", file=sys.stderr)
     return 0
 
 

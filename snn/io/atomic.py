@@ -24,3 +24,18 @@ def discard(tmp: Path) -> None:
         tmp.unlink()
     except FileNotFoundError:
         pass
+
+
+def write_json(path: str | os.PathLike[str], data: object) -> Path:
+    """Write ``data`` as indented JSON to ``path`` atomically (write a sibling, fsync, rename)."""
+    import json
+
+    target = Path(path)
+    tmp = temporary_path(target)
+    try:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+        commit(tmp, target)
+    except BaseException:
+        discard(tmp)
+        raise
+    return target

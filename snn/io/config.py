@@ -84,16 +84,20 @@ _CONNECT_KEYS = {
 def load_config(path: str | Path, seed: int | None = None, trials: int | None = None,
                 duration: float | None = None) -> tuple[Network, RunSettings]:
     """Read a TOML file into a network and run settings; command-line overrides win over the file."""
+    return build_config(read_toml(path), seed=seed, trials=trials, duration=duration, name=Path(path).stem)
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The parsed TOML document at ``path``; a missing, undecodable or invalid file is a one-line error."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError("config", str(path), "file does not exist")
     try:
-        data = tomllib.loads(p.read_text())
+        return tomllib.loads(p.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("config", str(path), f"is not valid TOML ({exc})") from None
     except UnicodeDecodeError:
         raise ConfigError("config", str(path), "is not a UTF-8 text file") from None
-    return build_config(data, seed=seed, trials=trials, duration=duration, name=p.stem)
 
 
 def build_config(data: dict[str, Any], seed: int | None = None, trials: int | None = None,

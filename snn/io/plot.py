@@ -73,3 +73,45 @@ def raster(rec: Recording, path: str | os.PathLike[str], trial: int = 0, bin_s: 
     finally:
         plt.close(fig)
     return target
+
+
+def confusion(matrix: np.ndarray, labels: list[str], path: str | os.PathLike[str], title: str = "") -> Path:
+    """Write a confusion matrix (rows: true class, columns: predicted; counts annotated, colour = share of the
+    row) to ``path`` (png, pdf or svg)."""
+    target = Path(path)
+    fmt = target.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise ConfigError("confusion", str(path), f"must end in one of {['.' + f for f in FORMATS]}")
+    m = np.asarray(matrix)
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] != len(labels):
+        raise ConfigError("confusion.matrix", m, f"must be square with one row per label ({len(labels)})")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+    size = 2.5 + 0.55 * len(labels)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            ax.text(j, i, str(int(m[i, j])), ha="center", va="center", fontsize=8,
+                    color="white" if share[i, j] > 0.5 else "black")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="share of the true class")
+    fig.tight_layout()
+    tmp = temporary_path(target)
+    try:
+        fig.savefig(tmp, dpi=120, format=fmt)
+        commit(tmp, target)
+    except BaseException:
+        discard(tmp)
+        raise
+    finally:
+        plt.close(fig)
+    return target
