@@ -1,0 +1,311 @@
+"""Continual learning of the spiking MLP (:mod:`snn.learn.mlp`) with local rules: HLOP and the baselines.
+
+One learner class, the method chosen by name (no class per combination):
+
+- ``finetune``: plain SGD task after task.
+- ``ewc``: Kirkpatrick et al. (2017), PNAS 114:3521: after task t the diagonal empirical Fisher
+  ``F_t = mean over samples of G_sample²`` (true labels) and the weights ``W*_t`` are kept; training adds
+  ``λ Σ_t F_t ⊙ (W − W*_t)`` to the gradient (the gradient of ``(λ/2) Σ_t Σ F_t (W − W*_t)²``).
+- ``gpm``: Saha, Garg & Roy (2021), ICLR: after each task the traces of ``gpm.samples`` training samples update
+  each layer's basis M (:class:`snn.continual.gpm.GPMBasis`, thresholds per layer); later tasks train with
+  ``G ← G − G M Mᵀ``.
+- ``replay``: after every task from the second on, ``replay_epochs`` of SGD (``replay_lr``) over a memory of the
+  first ``memory_per_class`` training samples of each class of every task so far, without projection or Hebbian
+  updates (the HLOP reference code's ``-replay``).
+- ``joint``: at task t, train on the union of tasks 0..t (the multitask upper bound).
+- ``hlop``: Xiao et al. (2024), ICLR: one :class:`snn.hlop.Subspace` per weight layer on its presynaptic traces;
+  every mini-batch: forward, gradient, ``G ← project_out(G)`` (frozen rows, from task 2 on), SGD step, then the
+  Hebbian update of the subspace on the batch's traces. ``begin_task`` adds the schedule's rows,
+  ``end_task`` merges them.
+- ``hlop_replay``: ``hlop`` plus the replay phase.
+
+Learner protocol (used by the study runner): ``begin_task(t, task)``, ``train_task(t, task, rng, progress)``,
+``end_task(t, task, rng)``, ``evaluate(task) -> accuracy``, ``state() -> dict of arrays``, ``load_state(state)``.
+Tasks are :class:`snn.continual.streams.Task`; in the task-incremental scenario (``scenario="task"``) the output
+is restricted to the task's classes in training and evaluation (multi-head).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from snn.errors import ConfigError
+from snn.learn.mlp import MLPConfig, SpikingMLP
+
+METHODS = ("finetune", "ewc", "gpm", "replay", "joint", "hlop", "hlop_replay")
+
+
+@dataclass(frozen=True)
+class BaselineConfig:
+    """Hyper-parameters of the baselines. ``ewc_lambda``: λ. ``ewc_samples``: samples for the Fisher.
+    ``gpm_thresholds``: energy threshold per weight layer (PMNIST 0.95 / 0.99 / 0.99, Saha et al.);
+    ``gpm_samples``: 300. ``memory_per_class``: 50, ``replay_epochs``: 1, ``replay_lr``: 0.01, ``replay_batch``
+    (the HLOP reference code's PMNIST settings)."""
+
+    ewc_lambda: float = 100.0
+    ewc_samples: int = 500
+    gpm_thresholds: tuple[float, ...] = (0.95, 0.99, 0.99)
+    gpm_samples: int = 300
+    memory_per_class: int = 50
+    replay_epochs: int = 1
+    replay_lr: float = 0.01
+    replay_batch: int = 32
+
+    def __post_init__(self) -> None:
+        p = "baselines"
+        if not (isinstance(self.ewc_lambda, (int, float)) and 0 <= self.ewc_lambda < math.inf):
+            raise ConfigError(f"{p}.ewc_lambda", self.ewc_lambda, "must be a finite number >= 0")
+        thresholds = tuple(self.gpm_thresholds)
+        if not thresholds or not all(isinstance(v, (int, float)) and 0 < v <= 1 for v in thresholds):
+            raise ConfigError(f"{p}.gpm_thresholds", self.gpm_thresholds, "must be numbers in (0, 1]")
+        object.__setattr__(self, "gpm_thresholds", tuple(float(v) for v in thresholds))
+        for name in ("ewc_samples", "gpm_samples", "memory_per_class", "replay_epochs", "replay_batch"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{p}.{name}", value, "must be an integer >= 1")
+        if not (isinstance(self.replay_lr, (int, float)) and 0 < self.replay_lr < math.inf):
+            raise ConfigError(f"{p}.replay_lr", self.replay_lr, "must be a finite number > 0")
+
+
+@dataclass
+class _Memory:
+    X: list[np.ndarray] = field(default_factory=list)
+    y: list[np.ndarray] = field(default_factory=list)
+    classes: list[np.ndarray] = field(default_factory=list)
+
+
+class LocalLearner:
+    """The spiking MLP trained continually with ``method`` (one of :data:`METHODS`; module docstring).
+
+    ``hlop``: an :class:`snn.hlop.HLOPConfig` with one entry per weight layer (needed by the hlop methods).
+    ``scenario``: "task" (multi-head: outputs restricted to the task's classes), "domain" or "class".
+    ``seed``: initial weights. ``diagnostics`` collects per-task, per-layer HLOP figures after each task.
+    """
+
+    def __init__(self, method: str, mlp: MLPConfig, *, hlop: Any = None, baselines: BaselineConfig | None = None,
+                 scenario: str = "domain", seed: int = 0) -> None:
+        if method not in METHODS:
+            raise ConfigError("method", method, f"must be one of {list(METHODS)}")
+        if scenario not in ("task", "domain", "class"):
+            raise ConfigError("scenario", scenario, "must be one of ['task', 'domain', 'class']")
+        self.method = method
+        self.scenario = scenario
+        self.net = SpikingMLP(mlp, seed)
+        self.config = mlp
+        self.baselines = BaselineConfig() if baselines is None else baselines
+        n_layers = mlp.n_layers
+        self.uses_hlop = method in ("hlop", "hlop_replay")
+        self.uses_replay = method in ("replay", "hlop_replay")
+        self.subspaces: list[Any] = []
+        if self.uses_hlop:
+            from snn.hlop import HLOPConfig
+
+            if not isinstance(hlop, HLOPConfig):
+                raise ConfigError("hlop", hlop, f"method {method!r} needs an HLOPConfig")
+            if hlop.n_layers != n_layers:
+                raise ConfigError("hlop.k_first", list(hlop.k_first), f"must have one entry per weight layer "
+                                                                        f"({n_layers})")
+            self.hlop = hlop
+            self.subspaces = hlop.make_subspaces(list(mlp.widths[:-1]), [f"fc{k + 1}" for k in range(n_layers)])
+            self._hlop_rng = hlop.rng()
+        self.gpm: list[Any] = []
+        if method == "gpm":
+            from snn.continual.gpm import GPMBasis
+
+            if len(self.baselines.gpm_thresholds) != n_layers:
+                raise ConfigError("baselines.gpm_thresholds", list(self.baselines.gpm_thresholds),
+                                  f"must have one threshold per weight layer ({n_layers})")
+            self.gpm = [GPMBasis(n, name=f"fc{k + 1}") for k, n in enumerate(mlp.widths[:-1])]
+        self.fisher: list[list[np.ndarray]] = []
+        self.anchors: list[list[np.ndarray]] = []
+        self.memory = _Memory()
+        self.seen: list[Any] = []      # tasks seen so far (joint training)
+        self.diagnostics: list[dict[str, Any]] = []
+
+    # --- protocol ----------------------------------------------------------------------------------------
+
+    def _classes(self, task: Any) -> np.ndarray | None:
+        return np.asarray(task.classes, np.int64) if self.scenario == "task" else None
+
+    def begin_task(self, t: int, task: Any) -> None:
+        """Add this task's subspace rows (hlop methods) and remember the task (joint)."""
+        if self.uses_hlop:
+            for layer, k in zip(self.subspaces, self.hlop.k_for_task(t + 1)):
+                layer.begin_task(k, self._hlop_rng)
+        if self.method == "joint":
+            self.seen.append(task)
+
+    def _project(self, grads: list[np.ndarray], t: int) -> list[np.ndarray]:
+        if self.uses_hlop and t > 0:
+            return [layer.project_out(G) for layer, G in zip(self.subspaces, grads)]
+        if self.method == "gpm" and t > 0:
+            return [basis.project_out(G) for basis, G in zip(self.gpm, grads)]
+        if self.method == "ewc" and self.fisher:
+            lam = self.baselines.ewc_lambda
+            for F, A in zip(self.fisher, self.anchors):
+                grads = [G + lam * f * (W - a) for G, f, W, a in zip(grads, F, self.net.W, A)]
+        return grads
+
+    def _sgd_epoch(self, X: np.ndarray, y: np.ndarray, classes: list[np.ndarray | None], rng: np.random.Generator,
+                   lr: float, batch: int, t: int, protect: bool, progress: Callable[[int], object] | None) -> None:
+        order = rng.permutation(X.shape[0])
+        for start in range(0, order.size, batch):
+            idx = order[start:start + batch]
+            fwd = self.net.forward(X[idx])
+            cls = classes[0] if len(classes) == 1 else None
+            if len(classes) > 1:  # a mixed batch (joint / replay in the task scenario): mask sample by sample
+                grads = self._mixed_gradients(fwd, y[idx], [classes[i] for i in idx])
+            else:
+                grads = self.net.gradients(fwd, y[idx], cls)
+            if protect:
+                grads = self._project(grads, t)
+            for W, G in zip(self.net.W, grads):
+                W -= lr * G
+            if protect and self.uses_hlop:
+                for layer, trace in zip(self.subspaces, fwd.traces):
+                    layer.hebbian_update(trace)
+            if progress is not None:
+                progress(idx.size)
+
+    def _mixed_gradients(self, fwd: Any, y: np.ndarray, classes: list[np.ndarray | None]) -> list[np.ndarray]:
+        if all(c is None for c in classes):
+            return self.net.gradients(fwd, y, None)
+        logits = fwd.logits.copy()
+        for i, c in enumerate(classes):
+            keep = np.zeros(logits.shape[1], bool)
+            keep[c] = True
+            logits[i, ~keep] = -np.inf
+        masked = type(fwd)(fwd.traces, fwd.currents[:-1] + (logits,))
+        return self.net.gradients(masked, y, None)
+
+    def train_task(self, t: int, task: Any, rng: np.random.Generator,
+                   progress: Callable[[int], object] | None = None) -> None:
+        """``epochs`` of SGD on the task (on all tasks so far for ``joint``)."""
+        cfg = self.config
+        if self.method == "joint":
+            X = np.concatenate([s.X_train for s in self.seen])
+            y = np.concatenate([s.y_train for s in self.seen])
+            per = [self._classes(s) for s in self.seen for _ in range(s.X_train.shape[0])]
+            classes = per if self.scenario == "task" else [None]
+        else:
+            X, y, classes = task.X_train, task.y_train, [self._classes(task)]
+        for _ in range(cfg.epochs):
+            self._sgd_epoch(X, y, classes, rng, cfg.lr, cfg.batch, t, protect=True, progress=progress)
+
+    def end_task(self, t: int, task: Any, rng: np.random.Generator) -> None:
+        """Consolidate: EWC Fisher, GPM bases, HLOP merge (+ diagnostics), replay memory and replay phase."""
+        if self.method == "ewc":
+            self._fisher(task, rng)
+        if self.method == "gpm":
+            n = min(self.baselines.gpm_samples, task.X_train.shape[0])
+            idx = rng.choice(task.X_train.shape[0], n, replace=False)
+            traces = self.net.forward(task.X_train[idx]).traces
+            for basis, trace, eps in zip(self.gpm, traces, self.baselines.gpm_thresholds):
+                basis.update(trace, eps)
+        if self.uses_hlop:
+            self._hlop_diagnostics(t, task)
+            for layer in self.subspaces:
+                layer.end_task()
+        if self.uses_replay:
+            self._remember(task)
+            if t > 0:
+                X = np.concatenate(self.memory.X)
+                y = np.concatenate(self.memory.y)
+                classes = ([c for c, Xm in zip(self.memory.classes, self.memory.X) for _ in range(Xm.shape[0])]
+                           if self.scenario == "task" else [None])
+                for _ in range(self.baselines.replay_epochs):
+                    self._sgd_epoch(X, y, classes, rng, self.baselines.replay_lr, self.baselines.replay_batch, t,
+                                    protect=False, progress=None)
+
+    def evaluate(self, task: Any) -> float:
+        """Test accuracy (fraction) on ``task``."""
+        return float(np.mean(self.net.predict(task.X_test, self._classes(task)) == task.y_test))
+
+    # --- baselines and diagnostics -----------------------------------------------------------------------
+
+    def _fisher(self, task: Any, rng: np.random.Generator) -> None:
+        n = min(self.baselines.ewc_samples, task.X_train.shape[0])
+        idx = rng.choice(task.X_train.shape[0], n, replace=False)
+        F = [np.zeros_like(W) for W in self.net.W]
+        for start in range(0, n, 256):
+            part = idx[start:start + 256]
+            fwd = self.net.forward(task.X_train[part])
+            deltas = self.net.errors(fwd, task.y_train[part], self._classes(task), mean=False)
+            # per-sample gradient g = δ rᵀ, so g² = (δ²)(r²)ᵀ: the sum over samples is one product
+            for k, (d, r) in enumerate(zip(deltas, fwd.traces)):
+                F[k] += (d * d).T @ (r * r)
+        self.fisher.append([f / n for f in F])
+        self.anchors.append([W.copy() for W in self.net.W])
+
+    def _remember(self, task: Any) -> None:
+        keep = []
+        for c in np.unique(task.y_train):
+            keep.extend(np.flatnonzero(task.y_train == c)[: self.baselines.memory_per_class].tolist())
+        keep = np.sort(np.asarray(keep, np.int64))
+        self.memory.X.append(np.asarray(task.X_train[keep]))
+        self.memory.y.append(np.asarray(task.y_train[keep]))
+        self.memory.classes.append(np.asarray(task.classes, np.int64))
+
+    def _hlop_diagnostics(self, t: int, task: Any) -> None:
+        from snn.hlop.diagnostics import layer_report, warn_if_unconverged
+
+        n = min(300, task.X_train.shape[0])
+        traces = self.net.forward(task.X_train[:n]).traces
+        row: dict[str, Any] = {"task": t}
+        for layer, trace in zip(self.subspaces, traces):
+            row[layer.name] = layer_report(layer.H, trace)   # this task's traces, before the merge
+            warn_if_unconverged(layer.H, layer.name)
+        self.diagnostics.append(row)
+
+    # --- checkpoints ---------------------------------------------------------------------------------------
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything a resumed study needs, as arrays (weights, subspaces, bases, Fisher, memory)."""
+        out = {f"net.{k}": v for k, v in self.net.state().items()}
+        for layer in self.subspaces:
+            out.update({f"hlop.{layer.name}.{k}": v for k, v in layer.state().items()})
+        if self.uses_hlop:
+            out["hlop.rng"] = np.frombuffer(repr(self._hlop_rng.bit_generator.state).encode(), np.uint8).copy()
+        for basis in self.gpm:
+            out.update({f"gpm.{basis.name}.{k}": v for k, v in basis.state().items()})
+        for i, (F, A) in enumerate(zip(self.fisher, self.anchors)):
+            out.update({f"ewc.{i}.F{k}": f for k, f in enumerate(F)})
+            out.update({f"ewc.{i}.A{k}": a for k, a in enumerate(A)})
+        for i, (X, y, c) in enumerate(zip(self.memory.X, self.memory.y, self.memory.classes)):
+            out.update({f"memory.{i}.X": X, f"memory.{i}.y": y, f"memory.{i}.classes": c})
+        return out
+
+    def load_state(self, state: dict[str, np.ndarray], seen: list[Any] | None = None) -> None:
+        """Restore :meth:`state`; ``seen``: the tasks trained so far (needed by ``joint``)."""
+        import ast
+
+        self.net.load_state({k[4:]: v for k, v in state.items() if k.startswith("net.")})
+        for layer in self.subspaces:
+            prefix = f"hlop.{layer.name}."
+            layer.load_state({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+        if self.uses_hlop and "hlop.rng" in state:
+            self._hlop_rng.bit_generator.state = ast.literal_eval(bytes(state["hlop.rng"]).decode())
+        for basis in self.gpm:
+            prefix = f"gpm.{basis.name}."
+            basis.load_state({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+        n_layers = self.config.n_layers
+        self.fisher, self.anchors = [], []
+        i = 0
+        while f"ewc.{i}.F0" in state:
+            self.fisher.append([np.array(state[f"ewc.{i}.F{k}"]) for k in range(n_layers)])
+            self.anchors.append([np.array(state[f"ewc.{i}.A{k}"]) for k in range(n_layers)])
+            i += 1
+        self.memory = _Memory()
+        i = 0
+        while f"memory.{i}.X" in state:
+            self.memory.X.append(np.array(state[f"memory.{i}.X"]))
+            self.memory.y.append(np.array(state[f"memory.{i}.y"]))
+            self.memory.classes.append(np.array(state[f"memory.{i}.classes"]))
+            i += 1
+        if seen is not None:
+            self.seen = list(seen)
