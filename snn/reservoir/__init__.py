@@ -8,11 +8,14 @@
   chosen by k-fold cross-validation.
 - :mod:`snn.reservoir.logistic`: :class:`LogisticReadout`, scikit-learn's multinomial logistic regression with
   ``C`` chosen the same way.
+- :mod:`snn.reservoir.rls`: :class:`RLS`, recursive least squares (exact, and Nicola & Clopath's FORCE form).
+- :mod:`snn.reservoir.force`: spiking FORCE learning (Nicola & Clopath 2017): :class:`ForceSpec`, :func:`run_force`.
 
 Times in seconds; event timestamps in µs; potentials and weights in mV.
 """
 
 from snn.reservoir.features import binned_counts, extract_features, filtered_traces, trace_series
+from snn.reservoir.force import ForceResult, ForceSpec, force_weights, run_force, sine_target
 from snn.reservoir.logistic import LogisticReadout
 from snn.reservoir.lsm import (
     POPULATION,
@@ -26,12 +29,16 @@ from snn.reservoir.lsm import (
     reservoir_projections,
 )
 from snn.reservoir.readout import RidgeReadout, ridge_fit
+from snn.reservoir.rls import RLS
 
 __all__ = [
     "POPULATION",
     "TYPES",
+    "ForceResult",
+    "ForceSpec",
     "LSMSpec",
     "LogisticReadout",
+    "RLS",
     "RidgeReadout",
     "binned_counts",
     "build_lsm",
@@ -39,9 +46,12 @@ __all__ = [
     "excitatory_mask",
     "extract_features",
     "filtered_traces",
+    "force_weights",
     "input_projection",
     "reservoir_population",
     "reservoir_projections",
     "ridge_fit",
+    "run_force",
+    "sine_target",
     "trace_series",
 ]
