@@ -437,16 +437,22 @@ class TorchLearner:
         return logits if mask is None else logits.masked_fill(~mask, -math.inf)
 
     def _project(self, t: int) -> None:
-        """Edit ``W.grad`` in place: projection (hlop, gpm; from task 2 on) or the EWC penalty gradient."""
+        """Edit ``W.grad`` in place: the projection of hlop and gpm, from task 2 on (EWC: :meth:`_ewc_step`)."""
         W = self.net.W
         if (self.uses_hlop or self.gpm) and t > 0:
             for w, B in zip(W, self._basis):
                 w.grad = project_rows(w.grad, B)
-        if self.method == "ewc" and self.fisher:
-            lam = self.baselines.ewc_lambda
-            for Fs, As in zip(self.fisher, self.anchors):
-                for w, f, a in zip(W, Fs, As):
-                    w.grad += lam * f * (w.detach() - a)
+
+    def _ewc_step(self, lr: float) -> None:
+        """EWC's penalty as the proximal step of :mod:`snn.learn.local` (stable for any λ), in place."""
+        if self.method != "ewc" or not self.fisher:
+            return
+        lam = self.baselines.ewc_lambda
+        with torch.no_grad():
+            for k, w in enumerate(self.net.W):
+                f_sum = sum(Fs[k] for Fs in self.fisher)
+                fa_sum = sum(Fs[k] * As[k] for Fs, As in zip(self.fisher, self.anchors))
+                w.copy_((w + lr * lam * fa_sum) / (1.0 + lr * lam * f_sum))
 
     def _sgd_epoch(self, X: np.ndarray, y: np.ndarray, classes: list[np.ndarray | None], rng: np.random.Generator,
                    lr: float, batch: int, t: int, protect: bool, progress: Callable[[int], object] | None) -> None:
@@ -466,6 +472,8 @@ class TorchLearner:
             with torch.no_grad():
                 for w in self.net.W:
                     w -= lr * w.grad
+            if protect:
+                self._ewc_step(lr)
             if protect and self.uses_hlop:
                 for layer, trace in zip(self.subspaces, self.net.hebbian_traces(xb, fwd)):
                     layer.hebbian_update(trace)
