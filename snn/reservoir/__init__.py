@@ -9,6 +9,11 @@
 - :mod:`snn.reservoir.logistic`: :class:`LogisticReadout`, scikit-learn's multinomial logistic regression with
   ``C`` chosen the same way.
 - :mod:`snn.reservoir.rls`: :class:`RLS`, recursive least squares (exact, and Nicola & Clopath's FORCE form).
+- :mod:`snn.reservoir.izhikevich`: the Izhikevich (2003) 800/200 reservoir as a network description;
+  :mod:`snn.reservoir.sampler`: seeded parameter-space sampling of reservoir specs.
+- :mod:`snn.reservoir.three_factor`: error-modulated, gated three-factor Hebbian readout (Yamada & Chao 2025,
+  reconstructed), with the what/when paradigm in :mod:`snn.reservoir.paradigm`.
+- :mod:`snn.reservoir.config`, :mod:`snn.reservoir.pipeline`: ``snn reservoir CONFIG`` end to end.
 - :mod:`snn.reservoir.force`: spiking FORCE learning (Nicola & Clopath 2017): :class:`ForceSpec`, :func:`run_force`.
 
 Times in seconds; event timestamps in µs; potentials and weights in mV.
@@ -16,6 +21,7 @@ Times in seconds; event timestamps in µs; potentials and weights in mV.
 
 from snn.reservoir.features import binned_counts, extract_features, filtered_traces, trace_series
 from snn.reservoir.force import ForceResult, ForceSpec, force_weights, run_force, sine_target
+from snn.reservoir.izhikevich import IzhikevichReservoirSpec, build_izhikevich_reservoir
 from snn.reservoir.logistic import LogisticReadout
 from snn.reservoir.lsm import (
     POPULATION,
@@ -30,17 +36,26 @@ from snn.reservoir.lsm import (
 )
 from snn.reservoir.readout import RidgeReadout, ridge_fit
 from snn.reservoir.rls import RLS
+from snn.reservoir.sampler import Choice, LogUniformRange, UniformRange, sample_specs
+from snn.reservoir.three_factor import ThreeFactorParams, ThreeFactorReadout
 
 __all__ = [
     "POPULATION",
     "TYPES",
+    "Choice",
     "ForceResult",
     "ForceSpec",
+    "IzhikevichReservoirSpec",
     "LSMSpec",
+    "LogUniformRange",
     "LogisticReadout",
     "RLS",
+    "ThreeFactorParams",
+    "ThreeFactorReadout",
+    "UniformRange",
     "RidgeReadout",
     "binned_counts",
+    "build_izhikevich_reservoir",
     "build_lsm",
     "delay_steps",
     "excitatory_mask",
@@ -52,6 +67,7 @@ __all__ = [
     "reservoir_projections",
     "ridge_fit",
     "run_force",
+    "sample_specs",
     "sine_target",
     "trace_series",
 ]
