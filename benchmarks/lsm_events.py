@@ -20,6 +20,8 @@ extraction speed against the same network in Brian2's numpy runtime.
   refractory periods, initial v) in Brian2's ``numpy`` runtime on ``--brian2-samples`` test samples, one run
   per sample after ``restore()``, the first run (code generation) left out. Spike counts of the first
   ``--check-samples`` samples are compared with ours (float32 and float64).
+- Threads: ``thread_scaling`` times the chosen LSM on ``--scaling-samples`` test samples with 1 and with 2
+  numba threads and checks that the features are identical (goal: >= 1.7x on 2 cores).
 
 ``python -m benchmarks.lsm_events [--quick] [--json PATH]``; all times in seconds.
 """
@@ -43,6 +45,8 @@ log = make_logger("lsm_events")
 ACCURACY_TARGET = 0.89
 #: the speed goal: our feature extraction >= 10x Brian2's samples/s on the same network
 SPEEDUP_TARGET = 10.0
+#: the scaling goal: samples/s on 2 cores >= 1.7x that on 1 core, features identical
+THREAD_SCALING_TARGET = 1.7
 #: one saccade of the camera, seconds (bins of the features are whole fractions of it)
 SACCADE_S = 0.105
 
@@ -94,6 +98,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--brian2-samples", type=int, default=None, help="Brian2 speed subset (default 12; quick 3)")
     ap.add_argument("--check-samples", type=int, default=3, help="samples whose spike counts are compared (3)")
     ap.add_argument("--no-brian2", action="store_true", help="skip Brian2 (speed and agreement)")
+    ap.add_argument("--scaling-samples", type=int, default=None,
+                    help="test samples timed with 1 and 2 numba threads (default 256; quick 64)")
     args = ap.parse_args(argv)
     quick = args.quick
     defaults = {
@@ -104,6 +110,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "weight_scales": ([1.0], [0.25, 0.5, 1.0]),
         "bins": ([3], [3, 6]),
         "brian2_samples": (3, 12),
+        "scaling_samples": (64, 256),
     }
     for name, (q, full) in defaults.items():
         if getattr(args, name) is None:
@@ -185,6 +192,33 @@ def recurrence_check(spec: Any, sensor_size: Sequence[int], dt: float, seed: int
     w = np.concatenate([np.broadcast_to(np.asarray(p.weights, np.float64), (p.connectivity.nnz,)) for p in rec]
                        or [np.zeros(0)])
     return {"recurrent_synapses": int(w.size), "max_abs_recurrent_weight": float(np.max(np.abs(w), initial=0.0))}
+
+
+def thread_scaling(extract: Any, events: list[np.ndarray]) -> dict[str, Any]:
+    """Samples/s of ``extract(events)`` with 1 numba thread and with 2 (best of two runs each, after a warm-up),
+    and whether the features are bit-identical. Without 2 numba threads the comparison is skipped."""
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        return {"skipped": f"NUMBA_NUM_THREADS = {numba.config.NUMBA_NUM_THREADS}"}
+    before = numba.get_num_threads()
+    rates, results = {}, {}
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            extract(events[:2])
+            best = np.inf
+            for _ in range(2):
+                t0 = time.perf_counter()
+                results[threads] = extract(events)
+                best = min(best, time.perf_counter() - t0)
+            rates[threads] = len(events) / best
+    finally:
+        numba.set_num_threads(before)
+    return {"samples": len(events), "samples_per_s_1_thread": rates[1], "samples_per_s_2_threads": rates[2],
+            "speedup_2_vs_1": rates[2] / rates[1], "target": THREAD_SCALING_TARGET,
+            "met": bool(rates[2] / rates[1] >= THREAD_SCALING_TARGET),
+            "identical": bool(np.array_equal(results[1], results[2]))}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -470,6 +504,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
             log(f"brian2: {b2_sps:.2f} samples/s; agreement {brian2['agreement_float64']['per_sample']}")
 
+    scaling = thread_scaling(lambda events: features(spec, events), ev_te[:args.scaling_samples])
+    log(f"threads: {scaling}")
+
     speedup = samples_per_s / b2_sps if b2_sps else None
     timings["total_s"] = time.perf_counter() - t_start
     chosen = {"input_weight_exc": best["input_weight_exc"], "input_weight_inh": best["input_weight_exc"] / 2,
@@ -503,6 +540,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "recurrence": recurrence_check(spec, sensor, args.dt, args.seed),
         "tuning": {"lsm": table, "no_recurrence": table_nr, "raw": table_raw},
         "brian2": brian2,
+        "thread_scaling": scaling,
         "timings": timings,
         "config": {
             "quick": args.quick, "dataset": "mnist5k saccade events (SaccadeCamera(seed=0))",
