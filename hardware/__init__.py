@@ -1,5 +1,44 @@
 """Hardware abstraction layer: target profiles, design-rule checks, mapping, emulation, export.
 
-It transforms :mod:`snn.model` network descriptions and uses the engine's public API only. The passes
-arrive with the hardware-layer issue; this package exists now so the layout is in place.
+It transforms :mod:`snn.model` network descriptions (never mutating them) and uses the engine's public API only.
+
+- :mod:`hardware.targets`: target profiles (RRAM crossbar, FPGA fixed point, neuromorphic chips) and the TOML
+  presets in ``configs/targets/``.
+- :mod:`hardware.check`: every violated design rule (:class:`Violation`); :class:`TargetViolation` lists them all.
+- :mod:`hardware.mapping`: partition onto cores / tiles and quantise under the target's rules (:func:`map_network`).
+- :mod:`hardware.rram`: programming noise, faults, drift, read noise and ADC quantisation of a mapped crossbar.
+- :mod:`hardware.fixed_point`: ``ap_fixed<W,I>`` quantisation with every rounding and overflow mode.
+- :mod:`hardware.estimate`: units used, memory, latency, energy per synaptic operation (sources named).
+- :mod:`hardware.export`: RRAM conductance maps (HDF5) and FPGA weight memories (``.mem`` + manifest).
+- :mod:`hardware.nir_export`, :mod:`hardware.nir_import`: NIR graphs out and in (``snn nir run``).
+- :mod:`hardware.xylo`: bit-exact integer emulation of SynSense Xylo, checked against ``xylosim``.
 """
+
+from hardware.check import CheckReport, TargetViolation, Violation, check, require_fit
+from hardware.estimate import estimate, fpga_resources
+from hardware.export import export_fpga, export_rram, read_mem, read_rram_weights
+from hardware.fixed_point import ApFixed
+from hardware.mapping import MappedNetwork, map_network
+from hardware.mapping import map as map  # noqa: A004 - the issue's verb; builtins.map stays reachable as builtins.map
+from hardware.nir_export import to_nir, write_nir
+from hardware.nir_import import ImportedGraph, from_nir, run_nir
+from hardware.rram import ProgrammedNetwork, program
+from hardware.targets import (
+    FPGAFixed,
+    NeuromorphicChip,
+    RRAMCrossbar,
+    TargetProfile,
+    field_docs,
+    load_target,
+    preset_names,
+    target_from_dict,
+)
+
+#: the passes of the target layer, in the order a flow calls them
+TARGET_PASSES = ("check", "map_network", "program", "estimate", "export_rram", "export_fpga")
+
+__all__ = ["TARGET_PASSES", "ApFixed", "CheckReport", "FPGAFixed", "ImportedGraph", "MappedNetwork", "NeuromorphicChip",
+           "ProgrammedNetwork", "RRAMCrossbar", "TargetProfile", "TargetViolation", "Violation", "check",
+           "estimate", "export_fpga", "export_rram", "field_docs", "fpga_resources", "from_nir", "load_target",
+           "map", "map_network", "preset_names", "program", "read_mem", "read_rram_weights", "require_fit",
+           "run_nir", "target_from_dict", "to_nir", "write_nir"]

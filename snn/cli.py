@@ -1,4 +1,4 @@
-"""The ``snn`` command: ``snn run``, ``snn info``, ``snn plot``, ``snn reservoir``.
+"""The ``snn`` command: ``snn run``, ``snn info``, ``snn plot``, ``snn reservoir``, ``snn study``.
 
 Bad input ends with one line on stderr (``error: <key path> = <value>: <constraint>``) and exit code 2,
 and leaves no output file behind.
@@ -69,6 +69,34 @@ def _parser() -> argparse.ArgumentParser:
     res.add_argument("--out", type=Path, default=None, help="output directory (default: results/<config stem>)")
     res.add_argument("--no-progress", action="store_true")
     res.set_defaults(func=_cmd_reservoir)
+
+    st = sub.add_parser("study", help="a continual-learning study from a TOML config: methods x seeds over a task "
+                                      "stream on Dask, resumable; writes summary.json and report PNGs")
+    st.add_argument("config", type=Path)
+    st.add_argument("--out", type=Path, default=None,
+                    help="output directory (default: study.out, else results/<config stem>); rerun to resume")
+    st.add_argument("--scheduler", default=None,
+                    help="tcp://HOST:PORT of a Dask scheduler (default: an in-process LocalCluster); "
+                         "'serial' runs everything in this process")
+    st.add_argument("--no-progress", action="store_true")
+    st.set_defaults(func=_cmd_study)
+
+    nirp = sub.add_parser("nir", help="NIR graphs (neuroir.org): 'snn nir run GRAPH.nir --dt S --input IN.npy "
+                                      "--out OUT.npz' runs a graph on a (time x channels) spike-count array")
+    nsub = nirp.add_subparsers(dest="nir_command", required=True)
+    nrun = nsub.add_parser("run", help="run a NIR graph; writes the spikes of each neuron node, keyed by node name")
+    nrun.add_argument("graph", type=Path)
+    nrun.add_argument("--dt", type=float, required=True, help="time step in seconds (NIR files carry none)")
+    nrun.add_argument("--input", type=Path, required=True, help=".npy array (time steps x channels) of spike counts")
+    nrun.add_argument("--record", action="append", default=None,
+                      help="neuron or Output node to record (repeatable; default: every spiking node)")
+    nrun.add_argument("--out", type=Path, required=True, help=".npz file: one (time, neurons) bool array of spikes "
+                                                              "per node (NODE.v: membrane of non-spiking nodes)")
+    nrun.add_argument("--discretization", choices=("exact", "euler"), default="exact",
+                      help="how a NIR step is read: exact ODE solution or forward Euler (Norse, snnTorch)")
+    nrun.add_argument("--reset", choices=("value", "subtract"), default=None,
+                      help="reset of spiking nodes (default: NIR's reset to v_reset)")
+    nrun.set_defaults(func=_cmd_nir)
     return p
 
 
@@ -174,6 +202,59 @@ def _cmd_reservoir(args: argparse.Namespace) -> int:
     print(f"test accuracy {report['accuracy']:.4f} ({report['n_test']} samples; train {report['train_accuracy']:.4f}, "
           f"chance {report['chance']:.3f}); reservoir {report['extract_samples_per_s']:.1f} samples/s; "
           f"wrote {out / 'report.json'}, confusion.png, raster.png", file=sys.stderr)
+    return 0
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    from snn.continual.config import load_study
+    from snn.continual.study import run_study
+
+    study = load_study(args.config)  # the whole config (and the stream's data) is checked before any work
+    out = args.out if args.out is not None else Path(study.out) if study.out else Path("results") / args.config.stem
+    where = args.scheduler or "an in-process Dask LocalCluster"
+    print(f"{study.name}: {len(study.methods)} method(s) x {len(study.seeds)} seed(s) on {study.stream['name']} "
+          f"({study.n_tasks} tasks, {study.scenario}-incremental), {study.path} learner, on {where} -> {out}",
+          file=sys.stderr)
+    summary = run_study(study, out, scheduler=args.scheduler, progress=not args.no_progress)
+
+    def text(stat: dict[str, Any]) -> str:
+        if stat["mean"] is None:
+            return "n/a"
+        return f"{stat['mean']:.2f}" + ("" if stat["std"] is None else f" ± {stat['std']:.2f}")
+
+    for m, v in summary["methods"].items():
+        print(f"  {m:<12} ACC {text(v['acc'])} %  BWT {text(v['bwt'])} %  "
+              f"({summary['seconds'][m]['mean']:.1f} s per run)", file=sys.stderr)
+    print(f"wrote {out / 'summary.json'} and the report PNGs", file=sys.stderr)
+    return 0
+
+
+def _cmd_nir(args: argparse.Namespace) -> int:
+    from hardware.nir_import import from_nir, run_nir
+    from snn.io.atomic import commit, discard, temporary_path
+
+    if not args.out.parent.is_dir():
+        raise ConfigError("nir.out", str(args.out), "its directory does not exist")
+    try:
+        x = np.load(args.input, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise ConfigError("nir.input", str(args.input), f"cannot be read as a .npy array ({type(exc).__name__})"
+                          ) from None
+    if not isinstance(x, np.ndarray):  # an .npz archive
+        raise ConfigError("nir.input", str(args.input), "must be a .npy array (time steps x channels), not an archive")
+    graph = from_nir(args.graph, dt=args.dt, discretization=args.discretization, reset=args.reset)
+    spikes = run_nir(graph, x, record=args.record)
+    tmp = temporary_path(args.out)
+    try:
+        with open(tmp, "wb") as fh:  # a handle: np.savez would append .npz to the temporary name
+            np.savez(fh, **spikes)
+        commit(tmp, args.out)
+    except BaseException:
+        discard(tmp)
+        raise
+    counts = ", ".join(f"{k} {int(v.sum())}" for k, v in spikes.items())
+    print(f"{args.graph}: {x.shape[0]} steps at dt = {args.dt:g} s ({args.discretization}); spikes: {counts}; "
+          f"wrote {args.out}", file=sys.stderr)
     return 0
 
 
