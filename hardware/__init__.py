@@ -33,6 +33,7 @@ from hardware.targets import (
     preset_names,
     target_from_dict,
 )
+from hardware.xylo import XyloConfig, XyloResult, XyloState, xylo_evolve
 
 #: the passes of the target layer, in the order a flow calls them
 TARGET_PASSES = ("check", "map_network", "program", "estimate", "export_rram", "export_fpga")
@@ -41,4 +42,4 @@ __all__ = ["TARGET_PASSES", "ApFixed", "CheckReport", "FPGAFixed", "ImportedGrap
            "ProgrammedNetwork", "RRAMCrossbar", "TargetProfile", "TargetViolation", "Violation", "check",
            "estimate", "export_fpga", "export_rram", "field_docs", "fpga_resources", "from_nir", "load_target",
            "map", "map_network", "preset_names", "program", "read_mem", "read_rram_weights", "require_fit",
-           "run_nir", "target_from_dict", "to_nir", "write_nir"]
+           "run_nir", "target_from_dict", "to_nir", "write_nir", "XyloConfig", "XyloResult", "XyloState", "xylo_evolve"]

@@ -1,0 +1,1 @@
+"""Numba kernels of the hardware layer (arrays in, arrays out; no configs)."""
