@@ -104,3 +104,21 @@ def test_bad_recording_files_are_one_line_errors(tmp_path, reference, content):
     with pytest.raises(ConfigError) as info:
         load_recording(path)
     assert "\n" not in str(info.value) and str(info.value).startswith("recording = ")
+
+
+def test_sort_spikes_orders_by_trial_step_neuron_whatever_the_input_order() -> None:
+    # expected: np.lexsort on (trial, step, neuron), the definition, for the engine's chunk-major order (fast path)
+    # and for a random permutation (fallback path)
+    from snn.engine.recording import sort_spikes
+
+    rng = np.random.default_rng(3)
+    key = np.unique(rng.integers(0, 4 * 50 * 30, 2000))           # unique (trial, step, neuron)
+    trial, step, neuron = key // 1500, (key // 30) % 50, key % 30
+    chunks = [step < 20, step >= 20]                              # chunk-major, then trial, step, neuron
+    engine_order = np.concatenate([np.flatnonzero(c) for c in chunks])
+    for order in (engine_order, rng.permutation(key.size)):
+        out = sort_spikes(trial[order].astype(np.int32), neuron[order].astype(np.int32), step[order])
+        ref = np.lexsort((neuron[order], step[order], trial[order]))
+        np.testing.assert_array_equal(out.trial, trial[order][ref])
+        np.testing.assert_array_equal(out.step, step[order][ref])
+        np.testing.assert_array_equal(out.neuron, neuron[order][ref])

@@ -200,6 +200,19 @@ def concat_spikes(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tup
 
 
 def sort_spikes(trial: np.ndarray, neuron: np.ndarray, step: np.ndarray) -> SpikeTrains:
-    order = np.lexsort((neuron, step, trial))
-    return SpikeTrains(trial=trial[order].astype(np.int32), neuron=neuron[order].astype(np.int32),
-                       step=step[order].astype(np.int64))
+    """Spikes ordered by (trial, step, neuron), one spike per (trial, step, neuron).
+
+    The engine hands spikes over chunk by chunk, trial by trial, each run already in (step, neuron) order, so a
+    stable sort on the trial alone (timsort merging those runs) usually gives the final order; that is checked in
+    O(n) and the full three-key sort runs only when it does not hold. Both give the same order (the keys are
+    unique), the first in about a third of the time of ``np.lexsort`` (it was ~40 % of a 64-trial LSM batch).
+    """
+    order = np.argsort(trial, kind="stable")
+    t, st, nr = trial[order], step[order], neuron[order]
+    same_trial = t[1:] == t[:-1]
+    ds = np.diff(st)
+    in_order = ~same_trial | (ds > 0) | ((ds == 0) & (nr[1:] > nr[:-1]))
+    if not in_order.all():
+        order = np.lexsort((neuron, step, trial))
+        t, st, nr = trial[order], step[order], neuron[order]
+    return SpikeTrains(trial=t.astype(np.int32), neuron=nr.astype(np.int32), step=st.astype(np.int64))
