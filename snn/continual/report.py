@@ -16,24 +16,13 @@ from typing import Any
 import numpy as np
 
 from snn.continual.metrics import accuracy, backward_transfer
-from snn.io.atomic import commit, discard, temporary_path
+from snn.io.plot import save_figure
 
 __all__ = ["acc_bwt_bars", "accuracy_heatmap", "write_report"]
 
 
 def _save(fig: Any, target: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    tmp = temporary_path(target)
-    try:
-        fig.savefig(tmp, dpi=110, format="png")
-        commit(tmp, target)
-    except BaseException:
-        discard(tmp)
-        raise
-    finally:
-        plt.close(fig)
-    return target
+    return save_figure(fig, target, dpi=110)
 
 
 def _pyplot() -> Any:

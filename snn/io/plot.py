@@ -14,6 +14,24 @@ from snn.io.atomic import commit, discard, temporary_path
 FORMATS = ("png", "pdf", "svg")
 
 
+def save_figure(fig: object, path: str | os.PathLike[str], dpi: int = 120) -> Path:
+    """Write a matplotlib figure to ``path`` atomically (a sibling file, then a rename) in the format of its suffix,
+    and close the figure; a failed write leaves nothing behind."""
+    import matplotlib.pyplot as plt
+
+    target = Path(path)
+    tmp = temporary_path(target)
+    try:
+        fig.savefig(tmp, dpi=dpi, format=target.suffix.lstrip(".").lower() or "png")
+        commit(tmp, target)
+    except BaseException:
+        discard(tmp)
+        raise
+    finally:
+        plt.close(fig)
+    return target
+
+
 def raster(rec: Recording, path: str | os.PathLike[str], trial: int = 0, bin_s: float = 5e-3,
            max_neurons: int = 2000) -> Path:
     """Write a raster (neurons stacked by population) and the rate histogram (Hz, ``bin_s`` bins) to ``path``.
@@ -63,16 +81,7 @@ def raster(rec: Recording, path: str | os.PathLike[str], trial: int = 0, bin_s: 
     ax_h.set_ylabel("rate (Hz)")
     ax_h.set_xlim(0, rec.duration)
     fig.tight_layout()
-    tmp = temporary_path(target)
-    try:
-        fig.savefig(tmp, dpi=120, format=fmt)
-        commit(tmp, target)
-    except BaseException:
-        discard(tmp)
-        raise
-    finally:
-        plt.close(fig)
-    return target
+    return save_figure(fig, target)
 
 
 def confusion(matrix: np.ndarray, labels: list[str], path: str | os.PathLike[str], title: str = "") -> Path:
@@ -105,13 +114,4 @@ def confusion(matrix: np.ndarray, labels: list[str], path: str | os.PathLike[str
     ax.set_title(title)
     fig.colorbar(im, ax=ax, label="share of the true class")
     fig.tight_layout()
-    tmp = temporary_path(target)
-    try:
-        fig.savefig(tmp, dpi=120, format=fmt)
-        commit(tmp, target)
-    except BaseException:
-        discard(tmp)
-        raise
-    finally:
-        plt.close(fig)
-    return target
+    return save_figure(fig, target)
