@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from snn.errors import ConfigError
-from snn.reservoir.readout import _matrix, _standardise
+from snn.reservoir.readout import _matrix, _standardise, check_folds, check_grid, kfold_indices
 
 
 def _positive(value: object, path: str) -> float:
@@ -62,33 +62,17 @@ class LogisticReadout:
 
     def __init__(self, Cs: Sequence[float] | np.ndarray | None = None, folds: int = 5, seed: int = 0,
                  max_iter: int = 500, tol: float = 1e-4) -> None:
-        grid = np.logspace(-4, 1, 6) if Cs is None else Cs
-        try:
-            values = [float(c) for c in grid]
-        except (TypeError, ValueError):
-            raise ConfigError("readout.Cs", Cs, "must be a non-empty list of numbers > 0") from None
-        if not values:
-            raise ConfigError("readout.Cs", Cs, "must be a non-empty list of numbers > 0")
-        for c in values:
-            _positive(c, "readout.Cs")
-        if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
-            raise ConfigError("readout.folds", folds, "must be an integer >= 2")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ConfigError("readout.seed", seed, "must be an integer >= 0")
+        self.Cs_ = check_grid(np.logspace(-4, 1, 6) if Cs is None else Cs, "readout.Cs", Cs)
+        self.folds, self.seed = check_folds(folds, seed)
         if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
             raise ConfigError("readout.max_iter", max_iter, "must be an integer >= 1")
-        self.Cs_ = np.asarray(values)
-        self.folds = int(folds)
-        self.seed = int(seed)
         self.max_iter = int(max_iter)
         self.tol = _positive(tol, "readout.tol")
 
     def fold_indices(self, n_samples: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(train, validation) index arrays of the k folds: a seeded permutation cut into k near-equal parts
-        (identical to :meth:`RidgeReadout.fold_indices` for the same seed and k)."""
-        perm = np.random.default_rng(self.seed).permutation(n_samples)
-        parts = np.array_split(perm, self.folds)
-        return [(np.sort(np.concatenate(parts[:k] + parts[k + 1:])), np.sort(parts[k])) for k in range(self.folds)]
+        """(train, validation) index arrays of the k folds: those of :class:`RidgeReadout` for the same seed and k
+        (:func:`snn.reservoir.readout.kfold_indices`)."""
+        return kfold_indices(n_samples, self.folds, self.seed)
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> LogisticReadout:
         """Choose C by cross-validation (skipped for a single candidate), then fit on all of ``X`` and ``y``."""

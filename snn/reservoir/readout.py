@@ -59,6 +59,37 @@ def _solve(U: np.ndarray, s: np.ndarray, Vt: np.ndarray, Yc: np.ndarray, alpha: 
     return Vt.T @ ((s / (s * s + alpha))[:, None] * (U.T @ Yc))
 
 
+def check_grid(grid: object, path: str, shown: object) -> np.ndarray:
+    """A non-empty grid of finite numbers > 0 (regularisation candidates), or a one-line ConfigError at ``path``
+    showing ``shown`` (the user's value)."""
+    try:
+        values = [float(a) for a in grid]  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise ConfigError(path, shown, "must be a non-empty list of numbers > 0") from None
+    if not values:
+        raise ConfigError(path, shown, "must be a non-empty list of numbers > 0")
+    for a in values:
+        _alpha(a, path)
+    return np.asarray(values)
+
+
+def check_folds(folds: object, seed: object) -> tuple[int, int]:
+    """``(folds, seed)`` checked: k >= 2 folds, a seed >= 0."""
+    if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
+        raise ConfigError("readout.folds", folds, "must be an integer >= 2")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError("readout.seed", seed, "must be an integer >= 0")
+    return int(folds), int(seed)
+
+
+def kfold_indices(n_samples: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, validation) index arrays of k folds: a permutation seeded with ``seed`` cut into k near-equal
+    parts, each sorted."""
+    perm = np.random.default_rng(seed).permutation(n_samples)
+    parts = np.array_split(perm, folds)
+    return [(np.sort(np.concatenate(parts[:k] + parts[k + 1:])), np.sort(parts[k])) for k in range(folds)]
+
+
 def _standardise(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
@@ -76,28 +107,12 @@ class RidgeReadout:
     """
 
     def __init__(self, alphas: Sequence[float] | np.ndarray | None = None, folds: int = 5, seed: int = 0) -> None:
-        grid = np.logspace(-2, 4, 13) if alphas is None else alphas
-        try:
-            values = [float(a) for a in grid]
-        except (TypeError, ValueError):
-            raise ConfigError("readout.alphas", alphas, "must be a non-empty list of numbers > 0") from None
-        if not values:
-            raise ConfigError("readout.alphas", alphas, "must be a non-empty list of numbers > 0")
-        for a in values:
-            _alpha(a, "readout.alphas")
-        if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
-            raise ConfigError("readout.folds", folds, "must be an integer >= 2")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ConfigError("readout.seed", seed, "must be an integer >= 0")
-        self.alphas_ = np.asarray(values)
-        self.folds = int(folds)
-        self.seed = int(seed)
+        self.alphas_ = check_grid(np.logspace(-2, 4, 13) if alphas is None else alphas, "readout.alphas", alphas)
+        self.folds, self.seed = check_folds(folds, seed)
 
     def fold_indices(self, n_samples: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(train, validation) index arrays of the k folds: a seeded permutation cut into k near-equal parts."""
-        perm = np.random.default_rng(self.seed).permutation(n_samples)
-        parts = np.array_split(perm, self.folds)
-        return [(np.sort(np.concatenate(parts[:k] + parts[k + 1:])), np.sort(parts[k])) for k in range(self.folds)]
+        """(train, validation) index arrays of the k folds (:func:`kfold_indices`)."""
+        return kfold_indices(n_samples, self.folds, self.seed)
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> RidgeReadout:
         """Choose alpha by cross-validation, then fit on all of ``X`` (samples, features) and labels ``y``."""
