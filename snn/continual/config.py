@@ -2,7 +2,10 @@
 
 Sections and keys (every key optional unless marked)::
 
-    [study]      methods (required; names of snn.learn.METHODS), seeds (required; integers >= 0),
+    [study]      methods (required; names of snn.learn.METHODS, each optionally ``@<preset>``: the run's weight
+                 layers live on that RRAM crossbar, snn.learn.device; ``@rram`` is the alias of
+                 snn.learn.device.DEFAULT_RRAM_PRESET = "rram_aihwkit"; e.g. ``hlop@rram``,
+                 ``gpm@rram_40nm_lsm``; local path only), seeds (required; integers >= 0),
                  path = "local" | "torch" (the learner implementation), evaluate_before = true (b: accuracy of
                  the untrained network on every task, needed for FWT), out (output directory; ``--out`` wins),
                  name
@@ -12,6 +15,8 @@ Sections and keys (every key optional unless marked)::
     [mlp]        fields of snn.learn.MLPConfig (widths, steps, threshold, lr, epochs, batch, init_gain)
     [hlop]       fields of snn.hlop.HLOPConfig except seed (needed by the methods hlop and hlop_replay)
     [baselines]  fields of snn.learn.BaselineConfig (ewc_lambda, gpm_thresholds, gpm_samples, memory_per_class...)
+    [device]     overrides for every ``@<preset>`` method: fields of snn.learn.device.DeviceOptions (levels,
+                 write_noise_rel, read_noise_rel, layers, headroom, rounding); only with such a method
     [torch]      only with path = "torch": fields of snn.learn.torch_path.TorchConfig overriding what
                  ``TorchConfig.from_mlp([mlp])`` takes from [mlp] (tau, surrogate, alpha, readout, device, ...)
 
@@ -40,6 +45,7 @@ from typing import Any
 from snn.errors import ConfigError
 from snn.hlop.config import HLOPConfig
 from snn.io.config import _check_keys, _jsonable, _table, read_toml
+from snn.learn.device import DeviceOptions, resolve_preset, split_method
 from snn.learn.local import METHODS, BaselineConfig
 from snn.learn.mlp import MLPConfig
 
@@ -49,7 +55,7 @@ HLOP_METHODS = ("hlop", "hlop_replay")
 TORCH_MODULE = "snn.learn.torch_path"
 TORCH_FACTORY = "make_torch_learner"
 
-_SECTIONS = {"study", "stream", "mlp", "hlop", "baselines", "torch"}
+_SECTIONS = {"study", "stream", "mlp", "hlop", "baselines", "torch", "device"}
 _STUDY_KEYS = {"methods", "seeds", "path", "evaluate_before", "out", "name"}
 _STREAM_KEYS = {"name", "n_tasks", "seed", "scenario", "split_seed", "test_fraction", "n_train", "n_test",
                 "first_identity", "class_order", "angles_deg"}
@@ -80,6 +86,7 @@ class StudyConfig:
     out: str | None
     config: dict[str, Any]
     torch: dict[str, Any] = dataclasses.field(default_factory=dict)
+    device: DeviceOptions = dataclasses.field(default_factory=DeviceOptions)
 
     def fingerprint(self) -> str:
         """SHA-256 (hex, 16 digits) of everything that decides one run's numbers (not ``out``, ``name``, nor the
@@ -178,17 +185,32 @@ def study_from_dict(data: dict[str, Any], name: str = "study") -> StudyConfig:
     methods = st["methods"]
     if not isinstance(methods, list) or not methods:
         raise ConfigError("study.methods", methods, f"must be a non-empty list of {list(METHODS)}")
+    bases = []
     for i, m in enumerate(methods):
-        if m not in METHODS:
-            raise ConfigError(f"study.methods[{i}]", m, f"must be one of {list(METHODS)}")
+        base, preset = split_method(m) if isinstance(m, str) else (m, None)
+        if base not in METHODS:
+            raise ConfigError(f"study.methods[{i}]", m, f"must be one of {list(METHODS)}, optionally "
+                                                        "followed by @<rram preset> (e.g. hlop@rram)")
+        if preset is not None:
+            resolve_preset(preset, f"study.methods[{i}]")
+        bases.append(base)
     if len(set(methods)) != len(methods):
         raise ConfigError("study.methods", methods, "must not repeat a method")
+    on_device = [m for m in methods if split_method(m)[1] is not None]
     if "seeds" not in st:
         raise ConfigError("study.seeds", None, "is required (a list of integers >= 0)")
     seeds = _int_list(st["seeds"], "study.seeds", 0)
     path = st.get("path", "local")
     if path not in PATHS:
         raise ConfigError("study.path", path, f"must be one of {list(PATHS)}")
+    if on_device and path != "local":
+        raise ConfigError("study.methods", on_device, "methods on a device (@preset) need study.path = \"local\"")
+    if "device" in data and not on_device:
+        raise ConfigError("device", _jsonable(sec["device"]), "is only used by methods on a device (e.g. hlop@rram)")
+    device = _dataclass(DeviceOptions, sec["device"], "device")
+    for m in on_device:
+        device.profile(resolve_preset(split_method(m)[1], "study.methods"))  # the overrides fit every profile
+
     evaluate_before = st.get("evaluate_before", True)
     if not isinstance(evaluate_before, bool):
         raise ConfigError("study.evaluate_before", evaluate_before, "must be true or false")
@@ -208,8 +230,11 @@ def study_from_dict(data: dict[str, Any], name: str = "study") -> StudyConfig:
 
     mlp = _dataclass(MLPConfig, sec["mlp"], "mlp")
     baselines = _dataclass(BaselineConfig, sec["baselines"], "baselines")
+    for i, k in enumerate(device.layers):
+        if k >= mlp.n_layers:
+            raise ConfigError(f"device.layers[{i}]", k, f"must be a weight-layer index < {mlp.n_layers} (mlp.widths)")
     hlop = None
-    if any(m in HLOP_METHODS for m in methods):
+    if any(m in HLOP_METHODS for m in bases):
         if "hlop" not in data:
             raise ConfigError("hlop", None, f"is required by the methods {list(HLOP_METHODS)}")
         if "seed" in sec["hlop"]:
@@ -218,7 +243,7 @@ def study_from_dict(data: dict[str, Any], name: str = "study") -> StudyConfig:
         if hlop.n_layers != mlp.n_layers:
             raise ConfigError("hlop.k_first", list(hlop.k_first),
                               f"must have one entry per weight layer of mlp.widths ({mlp.n_layers})")
-    if "gpm" in methods and len(baselines.gpm_thresholds) != mlp.n_layers:
+    if "gpm" in bases and len(baselines.gpm_thresholds) != mlp.n_layers:
         raise ConfigError("baselines.gpm_thresholds", list(baselines.gpm_thresholds),
                           f"must have one threshold per weight layer of mlp.widths ({mlp.n_layers})")
     if path == "torch":
@@ -247,4 +272,5 @@ def study_from_dict(data: dict[str, Any], name: str = "study") -> StudyConfig:
     return StudyConfig(name=study_name, methods=tuple(methods), seeds=seeds, path=path,
                        evaluate_before=evaluate_before, stream=s, n_tasks=stream.n_tasks,
                        n_classes=stream.n_classes, scenario=stream.scenario, mlp=mlp, hlop=hlop,
-                       baselines=baselines, out=out, config=_jsonable(data), torch=dict(sec["torch"]))
+                       baselines=baselines, out=out, config=_jsonable(data), torch=dict(sec["torch"]),
+                       device=device)

@@ -1,7 +1,7 @@
 """The continual-learning study runner: methods × seeds over one task stream, on Dask, resumable after a kill.
 
-One run (:func:`run_one`) = one method and one seed, in ``<out>/<method>/seed_<seed>/`` (the layout and restart
-protocol of :mod:`snn.continual.checkpoint`)::
+One run (:func:`run_one`) = one method and one seed, in ``<out>/<method>/seed_<seed>/`` (``@`` written ``+``:
+``hlop@rram`` -> ``hlop+rram/``; the layout and restart protocol of :mod:`snn.continual.checkpoint`)::
 
     rng = default_rng(seed); learner = make_learner(config, method, seed)
     b[j] = evaluate(task j) before any training                        (study.evaluate_before; FWT needs it)
@@ -75,18 +75,32 @@ def make_learner(config: StudyConfig, method: str, seed: int) -> Any:
     """The learner of one run: ``config.path`` "local" -> :class:`snn.learn.local.LocalLearner`, "torch" ->
     ``snn.learn.torch_path.make_torch_learner`` (same arguments and protocol; [mlp], plus the [torch] overrides,
     become its TorchConfig). The HLOP rows are seeded with the run's seed."""
-    hlop = replace(config.hlop, seed=int(seed)) if config.hlop is not None and method in HLOP_METHODS else None
+    from snn.learn.device import resolve_preset, split_method
+
+    base, preset = split_method(method)
+    hlop = replace(config.hlop, seed=int(seed)) if config.hlop is not None and base in HLOP_METHODS else None
     kwargs = {"hlop": hlop, "baselines": config.baselines, "scenario": config.scenario, "seed": int(seed)}
     if config.path == "local":
         from snn.learn.local import LocalLearner
 
-        return LocalLearner(method, config.mlp, **kwargs)
+        if preset is not None:  # ``<method>@<preset>``: the weight layers live on that crossbar
+            opts = config.device
+            kwargs.update(device=opts.profile(resolve_preset(preset, "method")), device_layers=opts.layers or None,
+                          device_options=opts)
+        return LocalLearner(base, config.mlp, **kwargs)
+    if preset is not None:
+        raise ConfigError("method", method, "runs on a device only on the local path (study.path = \"local\")")
     module = torch_module()
     mlp: Any = config.mlp
     if config.torch:  # [torch] overrides on top of what the torch config takes from [mlp]
         mlp = module.TorchConfig.from_mlp(config.mlp, **{k: tuple(v) if isinstance(v, list) else v
                                                          for k, v in config.torch.items()})
     return getattr(module, TORCH_FACTORY)(method, mlp, **kwargs)
+
+
+def _dir_name(method: str) -> str:
+    """A run's directory name: ``@`` (a method on a device) becomes ``+`` (``hlop@rram`` -> ``hlop+rram``)."""
+    return method.replace("@", "+")
 
 
 def _metric_name(j: int, label: int) -> str:
@@ -133,7 +147,7 @@ def _run_one(config: StudyConfig, method: str, seed: int, out: Path,
     stream = _stream(config)
     T = stream.n_tasks
     labels = [j if config.scenario == "task" else 0 for j in range(T)]
-    d = run_dir(out, method, seed)
+    d = run_dir(out, _dir_name(method), seed)
     fingerprint = config.fingerprint()
     start, state, log = resume(d)
     with log:
@@ -198,7 +212,7 @@ def _progress(progress: bool | Callable[[int], object], config: StudyConfig, str
     from tqdm import tqdm
 
     n = [task.X_train.shape[0] for task in stream]
-    per_task = [sum(n[:t + 1]) if method == "joint" else n[t] for t in range(len(n))]
+    per_task = [sum(n[:t + 1]) if method.partition("@")[0] == "joint" else n[t] for t in range(len(n))]
     bar = tqdm(total=config.mlp.epochs * sum(per_task[start:]), desc=f"{method} seed {seed}", unit="sample",
                leave=False)
     return bar.update, bar.close
@@ -356,4 +370,4 @@ def _git() -> dict[str, Any] | None:
 
 def load_run(out_dir: str | os.PathLike[str], method: str, seed: int) -> dict[str, Any]:
     """A finished run's results file (:func:`snn.continual.checkpoint.read_results`)."""
-    return read_results(run_dir(out_dir, method, seed, create=False) / "results.h5")
+    return read_results(run_dir(out_dir, _dir_name(method), seed, create=False) / "results.h5")

@@ -22,6 +22,15 @@ One learner class, the method chosen by name (no class per combination):
   ``end_task`` merges them.
 - ``hlop_replay``: ``hlop`` plus the replay phase.
 
+On a crossbar (``device=``, an :class:`hardware.targets.RRAMCrossbar` profile; :mod:`snn.learn.device` for the
+device equations): the chosen weight layers (``device_layers``; default all) are
+:class:`snn.learn.device.CrossbarLayerState` pairs. Before every forward pass (each mini-batch, each evaluation,
+the GPM/HLOP/EWC traces after a task) ``W`` of those layers is one noisy read of the conductances; the gradient,
+the HLOP/GPM projection and the Hebbian updates are unchanged (they act on the update before it is programmed);
+the SGD step and the EWC proximal step together give the wanted change
+``ΔW = prox(W_stored − η G) − W_stored`` (``W_stored = k (G⁺ − G⁻)`` without read noise), which is programmed as
+pulses (``program_update``). ``device is None`` leaves the float path exactly as it was.
+
 Learner protocol (used by the study runner): ``begin_task(t, task)``, ``train_task(t, task, rng, progress)``,
 ``end_task(t, task, rng)``, ``evaluate(task) -> accuracy``, ``state() -> dict of arrays``, ``load_state(state)``.
 Tasks are :class:`snn.continual.streams.Task`; in the task-incremental scenario (``scenario="task"``) the output
@@ -88,10 +97,14 @@ class LocalLearner:
     ``hlop``: an :class:`snn.hlop.HLOPConfig` with one entry per weight layer (needed by the hlop methods).
     ``scenario``: "task" (multi-head: outputs restricted to the task's classes), "domain" or "class".
     ``seed``: initial weights. ``diagnostics`` collects per-task, per-layer HLOP figures after each task.
+    ``device``: an RRAM crossbar profile (or None: float weights); ``device_layers``: the weight layers on it
+    (None: all); ``device_options``: :class:`snn.learn.device.DeviceOptions` (headroom, rounding; its levels and
+    noise overrides are applied to ``device`` by the caller, :meth:`DeviceOptions.profile`).
     """
 
     def __init__(self, method: str, mlp: MLPConfig, *, hlop: Any = None, baselines: BaselineConfig | None = None,
-                 scenario: str = "domain", seed: int = 0) -> None:
+                 scenario: str = "domain", seed: int = 0, device: Any = None,
+                 device_layers: tuple[int, ...] | None = None, device_options: Any = None) -> None:
         if method not in METHODS:
             raise ConfigError("method", method, f"must be one of {list(METHODS)}")
         if scenario not in ("task", "domain", "class"):
@@ -129,6 +142,57 @@ class LocalLearner:
         self.memory = _Memory()
         self.seen: list[Any] = []      # tasks seen so far (joint training)
         self.diagnostics: list[dict[str, Any]] = []
+        self.device = device
+        self.crossbars: dict[int, Any] = {}
+        if device is not None:
+            self._init_device(device, device_layers, device_options, seed)
+
+    def _init_device(self, device: Any, layers: tuple[int, ...] | None, options: Any, seed: int) -> None:
+        from hardware.targets import RRAMCrossbar
+        from snn.learn.device import CrossbarLayerState, DeviceOptions, layer_rngs
+
+        if not isinstance(device, RRAMCrossbar):
+            raise ConfigError("device", getattr(device, "name", device), "must be an RRAM crossbar profile")
+        options = DeviceOptions() if options is None else options
+        n_layers = self.config.n_layers
+        chosen = tuple(range(n_layers)) if not layers else tuple(layers)
+        for k in chosen:
+            if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < n_layers:
+                raise ConfigError("device.layers", list(chosen), f"must be weight-layer indices in [0, {n_layers})")
+        self._device_rngs: dict[int, tuple[np.random.Generator, np.random.Generator]] = {}
+        for k in sorted(int(v) for v in chosen):
+            write, read = layer_rngs(seed, k)
+            self.crossbars[k] = CrossbarLayerState(device, self.net.W[k], write, headroom=options.headroom,
+                                                   rounding=options.rounding)
+            self._device_rngs[k] = (write, read)
+        self._read_device()
+
+    def _read_device(self) -> None:
+        """One noisy read of every crossbar layer into ``net.W`` (no-op on the float path)."""
+        for k, xbar in self.crossbars.items():
+            self.net.W[k] = xbar.read(self._device_rngs[k][1])
+
+    def _program_device(self, grads: list[np.ndarray], lr: float, protect: bool) -> None:
+        """SGD (+ EWC proximal) step: float layers in place, crossbar layers as programmed pulses."""
+        ewc = protect and self.method == "ewc" and bool(self.fisher)
+        lam = self.baselines.ewc_lambda
+        for k, G in enumerate(grads):
+            xbar = self.crossbars.get(k)
+            W = self.net.W[k] if xbar is None else xbar.weights()
+            target = W - lr * G
+            if ewc:
+                f_sum = sum(F[k] for F in self.fisher)
+                fa_sum = sum(F[k] * A[k] for F, A in zip(self.fisher, self.anchors))
+                target = (target + lr * lam * fa_sum) / (1.0 + lr * lam * f_sum)
+            if xbar is None:
+                self.net.W[k][...] = target
+            else:
+                xbar.program_update(target - W, self._device_rngs[k][0])
+
+    def device_report(self) -> dict[str, Any]:
+        """Per crossbar layer: saturations so far, pulses so far, fraction of devices now at a limit, k, levels."""
+        return {f"fc{k + 1}": {"saturated": x.saturated, "pulses": x.pulses, "at_limit": x.at_limit(), "k": x.k,
+                               "levels": x.levels} for k, x in self.crossbars.items()}
 
     # --- protocol ----------------------------------------------------------------------------------------
 
@@ -165,6 +229,8 @@ class LocalLearner:
         order = rng.permutation(X.shape[0])
         for start in range(0, order.size, batch):
             idx = order[start:start + batch]
+            if self.crossbars:
+                self._read_device()
             fwd = self.net.forward(X[idx])
             cls = classes[0] if len(classes) == 1 else None
             if len(classes) > 1:  # a mixed batch (joint / replay in the task scenario): mask sample by sample
@@ -173,10 +239,13 @@ class LocalLearner:
                 grads = self.net.gradients(fwd, y[idx], cls)
             if protect:
                 grads = self._project(grads, t)
-            for W, G in zip(self.net.W, grads):
-                W -= lr * G
-            if protect:
-                self._ewc_step(lr)
+            if self.crossbars:
+                self._program_device(grads, lr, protect)
+            else:
+                for W, G in zip(self.net.W, grads):
+                    W -= lr * G
+                if protect:
+                    self._ewc_step(lr)
             if protect and self.uses_hlop:
                 for layer, trace in zip(self.subspaces, fwd.traces):
                     layer.hebbian_update(trace)
@@ -210,6 +279,8 @@ class LocalLearner:
 
     def end_task(self, t: int, task: Any, rng: np.random.Generator) -> None:
         """Consolidate: EWC Fisher, GPM bases, HLOP merge (+ diagnostics), replay memory and replay phase."""
+        if self.crossbars:
+            self._read_device()  # the traces below see the weights as stored now
         if self.method == "ewc":
             self._fisher(task, rng)
         if self.method == "gpm":
@@ -222,6 +293,8 @@ class LocalLearner:
             self._hlop_diagnostics(t, task)
             for layer in self.subspaces:
                 layer.end_task()
+        if self.crossbars:  # saturations so far etc., in the run's per-task diagnostics
+            self.diagnostics.append({"task": t, **{f"device.{n}": r for n, r in self.device_report().items()}})
         if self.uses_replay:
             self._remember(task)
             if t > 0:
@@ -234,7 +307,9 @@ class LocalLearner:
                                     protect=False, progress=None)
 
     def evaluate(self, task: Any) -> float:
-        """Test accuracy (fraction) on ``task``."""
+        """Test accuracy (fraction) on ``task`` (on a crossbar: with one fresh noisy read)."""
+        if self.crossbars:
+            self._read_device()
         return float(np.mean(self.net.predict(task.X_test, self._classes(task)) == task.y_test))
 
     # --- baselines and diagnostics -----------------------------------------------------------------------
@@ -251,7 +326,8 @@ class LocalLearner:
             for k, (d, r) in enumerate(zip(deltas, fwd.traces)):
                 F[k] += (d * d).T @ (r * r)
         self.fisher.append([f / n for f in F])
-        self.anchors.append([W.copy() for W in self.net.W])
+        self.anchors.append([self.crossbars[k].weights() if k in self.crossbars else W.copy()
+                             for k, W in enumerate(self.net.W)])
 
     def _remember(self, task: Any) -> None:
         keep = []
@@ -289,6 +365,10 @@ class LocalLearner:
             out.update({f"ewc.{i}.A{k}": a for k, a in enumerate(A)})
         for i, (X, y, c) in enumerate(zip(self.memory.X, self.memory.y, self.memory.classes)):
             out.update({f"memory.{i}.X": X, f"memory.{i}.y": y, f"memory.{i}.classes": c})
+        for k, xbar in self.crossbars.items():
+            out.update({f"device.{k}.{name}": v for name, v in xbar.state().items()})
+            for j, g in enumerate(self._device_rngs[k]):
+                out[f"device.{k}.rng{j}"] = np.frombuffer(repr(g.bit_generator.state).encode(), np.uint8).copy()
         return out
 
     def load_state(self, state: dict[str, np.ndarray], seen: list[Any] | None = None) -> None:
@@ -318,5 +398,10 @@ class LocalLearner:
             self.memory.y.append(np.array(state[f"memory.{i}.y"]))
             self.memory.classes.append(np.array(state[f"memory.{i}.classes"]))
             i += 1
+        for k, xbar in self.crossbars.items():
+            prefix = f"device.{k}."
+            xbar.load_state({n[len(prefix):]: v for n, v in state.items() if n.startswith(prefix)})
+            for j, g in enumerate(self._device_rngs[k]):
+                g.bit_generator.state = ast.literal_eval(bytes(state[f"{prefix}rng{j}"]).decode())
         if seen is not None:
             self.seen = list(seen)
