@@ -84,6 +84,35 @@ class BaselineConfig:
             raise ConfigError(f"{p}.replay_lr", self.replay_lr, "must be a finite number > 0")
 
 
+def protection(method: str, widths: tuple[int, ...], hlop: Any, baselines: BaselineConfig
+               ) -> tuple[list[Any], np.random.Generator | None, list[Any]]:
+    """The per-layer protection state of ``method`` for an MLP of ``widths``, shared by both training paths:
+    HLOP subspaces (named fc1, fc2, ...) and the generator of their random rows (hlop methods), or GPM bases
+    (``gpm``); empty lists otherwise. Checks that the HLOP schedule and GPM thresholds have one entry per layer."""
+    n_layers = len(widths) - 1
+    names = [f"fc{k + 1}" for k in range(n_layers)]
+    subspaces: list[Any] = []
+    rng = None
+    gpm: list[Any] = []
+    if method in ("hlop", "hlop_replay"):
+        from snn.hlop import HLOPConfig
+
+        if not isinstance(hlop, HLOPConfig):
+            raise ConfigError("hlop", hlop, f"method {method!r} needs an HLOPConfig")
+        if hlop.n_layers != n_layers:
+            raise ConfigError("hlop.k_first", list(hlop.k_first), f"must have one entry per weight layer ({n_layers})")
+        subspaces = hlop.make_subspaces(list(widths[:-1]), names)
+        rng = hlop.rng()
+    if method == "gpm":
+        from snn.continual.gpm import GPMBasis
+
+        if len(baselines.gpm_thresholds) != n_layers:
+            raise ConfigError("baselines.gpm_thresholds", list(baselines.gpm_thresholds),
+                              f"must have one threshold per weight layer ({n_layers})")
+        gpm = [GPMBasis(n, name=name) for n, name in zip(widths[:-1], names)]
+    return subspaces, rng, gpm
+
+
 @dataclass
 class _Memory:
     X: list[np.ndarray] = field(default_factory=list)
@@ -114,29 +143,10 @@ class LocalLearner:
         self.net = SpikingMLP(mlp, seed)
         self.config = mlp
         self.baselines = BaselineConfig() if baselines is None else baselines
-        n_layers = mlp.n_layers
         self.uses_hlop = method in ("hlop", "hlop_replay")
         self.uses_replay = method in ("replay", "hlop_replay")
-        self.subspaces: list[Any] = []
-        if self.uses_hlop:
-            from snn.hlop import HLOPConfig
-
-            if not isinstance(hlop, HLOPConfig):
-                raise ConfigError("hlop", hlop, f"method {method!r} needs an HLOPConfig")
-            if hlop.n_layers != n_layers:
-                raise ConfigError("hlop.k_first", list(hlop.k_first), f"must have one entry per weight layer "
-                                                                        f"({n_layers})")
-            self.hlop = hlop
-            self.subspaces = hlop.make_subspaces(list(mlp.widths[:-1]), [f"fc{k + 1}" for k in range(n_layers)])
-            self._hlop_rng = hlop.rng()
-        self.gpm: list[Any] = []
-        if method == "gpm":
-            from snn.continual.gpm import GPMBasis
-
-            if len(self.baselines.gpm_thresholds) != n_layers:
-                raise ConfigError("baselines.gpm_thresholds", list(self.baselines.gpm_thresholds),
-                                  f"must have one threshold per weight layer ({n_layers})")
-            self.gpm = [GPMBasis(n, name=f"fc{k + 1}") for k, n in enumerate(mlp.widths[:-1])]
+        self.subspaces, self._hlop_rng, self.gpm = protection(method, mlp.widths, hlop, self.baselines)
+        self.hlop = hlop
         self.fisher: list[list[np.ndarray]] = []
         self.anchors: list[list[np.ndarray]] = []
         self.memory = _Memory()

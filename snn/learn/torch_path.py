@@ -78,7 +78,7 @@ from typing import Any
 import numpy as np
 
 from snn.errors import ConfigError
-from snn.learn.local import METHODS, BaselineConfig
+from snn.learn.local import METHODS, BaselineConfig, protection
 
 try:  # optional dependency: the "torch" extra
     import torch
@@ -367,30 +367,11 @@ class TorchLearner:
         self.config = config
         self.net = SpikingTorchMLP(config, seed, self.device)
         self.baselines = BaselineConfig() if baselines is None else baselines
-        n_layers = config.n_layers
         self.uses_hlop = method in ("hlop", "hlop_replay")
         self.uses_replay = method in ("replay", "hlop_replay")
-        self.subspaces: list[Any] = []
+        self.subspaces, self._hlop_rng, self.gpm = protection(method, config.widths, hlop, self.baselines)
+        self.hlop = hlop
         self._basis: list[Any] = []   # tensor copies of the frozen rows (hlop) or of Mᵀ (gpm), per layer
-        if self.uses_hlop:
-            from snn.hlop import HLOPConfig
-
-            if not isinstance(hlop, HLOPConfig):
-                raise ConfigError("hlop", hlop, f"method {method!r} needs an HLOPConfig")
-            if hlop.n_layers != n_layers:
-                raise ConfigError("hlop.k_first", list(hlop.k_first), f"must have one entry per weight layer "
-                                                                        f"({n_layers})")
-            self.hlop = hlop
-            self.subspaces = hlop.make_subspaces(list(config.widths[:-1]), [f"fc{k + 1}" for k in range(n_layers)])
-            self._hlop_rng = hlop.rng()
-        self.gpm: list[Any] = []
-        if method == "gpm":
-            from snn.continual.gpm import GPMBasis
-
-            if len(self.baselines.gpm_thresholds) != n_layers:
-                raise ConfigError("baselines.gpm_thresholds", list(self.baselines.gpm_thresholds),
-                                  f"must have one threshold per weight layer ({n_layers})")
-            self.gpm = [GPMBasis(n, name=f"fc{k + 1}") for k, n in enumerate(config.widths[:-1])]
         self.fisher: list[list[Any]] = []
         self.anchors: list[list[Any]] = []
         self.memory = _Memory()
