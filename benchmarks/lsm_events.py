@@ -558,7 +558,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    return finish_output(run(args), args.json)
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread for the readouts: a multi-threaded OpenBLAS beside numba's threads oversubscribes 2 cores
+    # (readout fits measured ~10-100x slower); the simulation's numba threads are not affected
+    with threadpool_limits(1):
+        return finish_output(run(args), args.json)
 
 
 if __name__ == "__main__":
