@@ -120,6 +120,66 @@ class _Memory:
     classes: list[np.ndarray] = field(default_factory=list)
 
 
+def rng_bytes(rng: np.random.Generator) -> np.ndarray:
+    """A generator's state as a uint8 array (checkpoints hold arrays only)."""
+    return np.frombuffer(repr(rng.bit_generator.state).encode(), np.uint8).copy()
+
+
+def restore_rng_bytes(rng: np.random.Generator, data: np.ndarray) -> None:
+    """Set ``rng`` to the state saved by :func:`rng_bytes`."""
+    import ast
+
+    rng.bit_generator.state = ast.literal_eval(bytes(np.asarray(data, np.uint8)).decode())
+
+
+def _prefixed(state: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+
+def save_protection(learner: Any, to_array: Callable[[Any], np.ndarray]) -> dict[str, np.ndarray]:
+    """The checkpoint arrays both learners share: HLOP subspaces and their generator, GPM bases, EWC Fisher and
+    anchors (``to_array`` turns a weight-like object into a numpy array), and the replay memory."""
+    out: dict[str, np.ndarray] = {}
+    for layer in learner.subspaces:
+        out.update({f"hlop.{layer.name}.{k}": v for k, v in layer.state().items()})
+    if learner.uses_hlop:
+        out["hlop.rng"] = rng_bytes(learner._hlop_rng)
+    for basis in learner.gpm:
+        out.update({f"gpm.{basis.name}.{k}": v for k, v in basis.state().items()})
+    for i, (F, A) in enumerate(zip(learner.fisher, learner.anchors)):
+        out.update({f"ewc.{i}.F{k}": to_array(f) for k, f in enumerate(F)})
+        out.update({f"ewc.{i}.A{k}": to_array(a) for k, a in enumerate(A)})
+    memory = learner.memory
+    for i, (X, y, c) in enumerate(zip(memory.X, memory.y, memory.classes)):
+        out.update({f"memory.{i}.X": X, f"memory.{i}.y": y, f"memory.{i}.classes": c})
+    return out
+
+
+def load_protection(learner: Any, state: dict[str, np.ndarray], to_weight: Callable[[np.ndarray], Any]) -> None:
+    """Restore what :func:`save_protection` wrote into ``learner`` (``to_weight`` turns an array back into the
+    learner's weight type)."""
+    for layer in learner.subspaces:
+        layer.load_state(_prefixed(state, f"hlop.{layer.name}."))
+    if learner.uses_hlop and "hlop.rng" in state:
+        restore_rng_bytes(learner._hlop_rng, state["hlop.rng"])
+    for basis in learner.gpm:
+        basis.load_state(_prefixed(state, f"gpm.{basis.name}."))
+    n_layers = learner.config.n_layers
+    learner.fisher, learner.anchors = [], []
+    i = 0
+    while f"ewc.{i}.F0" in state:
+        learner.fisher.append([to_weight(state[f"ewc.{i}.F{k}"]) for k in range(n_layers)])
+        learner.anchors.append([to_weight(state[f"ewc.{i}.A{k}"]) for k in range(n_layers)])
+        i += 1
+    learner.memory = _Memory()
+    i = 0
+    while f"memory.{i}.X" in state:
+        learner.memory.X.append(np.array(state[f"memory.{i}.X"]))
+        learner.memory.y.append(np.array(state[f"memory.{i}.y"]))
+        learner.memory.classes.append(np.array(state[f"memory.{i}.classes"]))
+        i += 1
+
+
 class LocalLearner:
     """The spiking MLP trained continually with ``method`` (one of :data:`METHODS`; module docstring).
 
@@ -364,54 +424,21 @@ class LocalLearner:
     def state(self) -> dict[str, np.ndarray]:
         """Everything a resumed study needs, as arrays (weights, subspaces, bases, Fisher, memory)."""
         out = {f"net.{k}": v for k, v in self.net.state().items()}
-        for layer in self.subspaces:
-            out.update({f"hlop.{layer.name}.{k}": v for k, v in layer.state().items()})
-        if self.uses_hlop:
-            out["hlop.rng"] = np.frombuffer(repr(self._hlop_rng.bit_generator.state).encode(), np.uint8).copy()
-        for basis in self.gpm:
-            out.update({f"gpm.{basis.name}.{k}": v for k, v in basis.state().items()})
-        for i, (F, A) in enumerate(zip(self.fisher, self.anchors)):
-            out.update({f"ewc.{i}.F{k}": f for k, f in enumerate(F)})
-            out.update({f"ewc.{i}.A{k}": a for k, a in enumerate(A)})
-        for i, (X, y, c) in enumerate(zip(self.memory.X, self.memory.y, self.memory.classes)):
-            out.update({f"memory.{i}.X": X, f"memory.{i}.y": y, f"memory.{i}.classes": c})
+        out.update(save_protection(self, np.asarray))
         for k, xbar in self.crossbars.items():
             out.update({f"device.{k}.{name}": v for name, v in xbar.state().items()})
             for j, g in enumerate(self._device_rngs[k]):
-                out[f"device.{k}.rng{j}"] = np.frombuffer(repr(g.bit_generator.state).encode(), np.uint8).copy()
+                out[f"device.{k}.rng{j}"] = rng_bytes(g)
         return out
 
     def load_state(self, state: dict[str, np.ndarray], seen: list[Any] | None = None) -> None:
         """Restore :meth:`state`; ``seen``: the tasks trained so far (needed by ``joint``)."""
-        import ast
-
-        self.net.load_state({k[4:]: v for k, v in state.items() if k.startswith("net.")})
-        for layer in self.subspaces:
-            prefix = f"hlop.{layer.name}."
-            layer.load_state({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
-        if self.uses_hlop and "hlop.rng" in state:
-            self._hlop_rng.bit_generator.state = ast.literal_eval(bytes(state["hlop.rng"]).decode())
-        for basis in self.gpm:
-            prefix = f"gpm.{basis.name}."
-            basis.load_state({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
-        n_layers = self.config.n_layers
-        self.fisher, self.anchors = [], []
-        i = 0
-        while f"ewc.{i}.F0" in state:
-            self.fisher.append([np.array(state[f"ewc.{i}.F{k}"]) for k in range(n_layers)])
-            self.anchors.append([np.array(state[f"ewc.{i}.A{k}"]) for k in range(n_layers)])
-            i += 1
-        self.memory = _Memory()
-        i = 0
-        while f"memory.{i}.X" in state:
-            self.memory.X.append(np.array(state[f"memory.{i}.X"]))
-            self.memory.y.append(np.array(state[f"memory.{i}.y"]))
-            self.memory.classes.append(np.array(state[f"memory.{i}.classes"]))
-            i += 1
+        self.net.load_state(_prefixed(state, "net."))
+        load_protection(self, state, np.array)
         for k, xbar in self.crossbars.items():
             prefix = f"device.{k}."
-            xbar.load_state({n[len(prefix):]: v for n, v in state.items() if n.startswith(prefix)})
+            xbar.load_state(_prefixed(state, prefix))
             for j, g in enumerate(self._device_rngs[k]):
-                g.bit_generator.state = ast.literal_eval(bytes(state[f"{prefix}rng{j}"]).decode())
+                restore_rng_bytes(g, state[f"{prefix}rng{j}"])
         if seen is not None:
             self.seen = list(seen)

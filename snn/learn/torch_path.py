@@ -68,7 +68,6 @@ traces are copied to the host (the one shared HLOP definition, :class:`snn.hlop.
 
 from __future__ import annotations
 
-import ast
 import math
 import os
 from collections.abc import Callable
@@ -78,7 +77,7 @@ from typing import Any
 import numpy as np
 
 from snn.errors import ConfigError
-from snn.learn.local import METHODS, BaselineConfig, protection
+from snn.learn.local import METHODS, BaselineConfig, load_protection, protection, save_protection
 
 try:  # optional dependency: the "torch" extra
     import torch
@@ -566,44 +565,13 @@ class TorchLearner:
             return x.detach().cpu().numpy().astype(np.float64)
 
         out = {f"net.{k}": v for k, v in self.net.state().items()}
-        for layer in self.subspaces:
-            out.update({f"hlop.{layer.name}.{k}": v for k, v in layer.state().items()})
-        if self.uses_hlop:
-            out["hlop.rng"] = np.frombuffer(repr(self._hlop_rng.bit_generator.state).encode(), np.uint8).copy()
-        for basis in self.gpm:
-            out.update({f"gpm.{basis.name}.{k}": v for k, v in basis.state().items()})
-        for i, (Fs, As) in enumerate(zip(self.fisher, self.anchors)):
-            out.update({f"ewc.{i}.F{k}": arr(f) for k, f in enumerate(Fs)})
-            out.update({f"ewc.{i}.A{k}": arr(a) for k, a in enumerate(As)})
-        for i, (X, y, c) in enumerate(zip(self.memory.X, self.memory.y, self.memory.classes)):
-            out.update({f"memory.{i}.X": X, f"memory.{i}.y": y, f"memory.{i}.classes": c})
+        out.update(save_protection(self, arr))
         return out
 
     def load_state(self, state: dict[str, np.ndarray], seen: list[Any] | None = None) -> None:
         """Restore :meth:`state`; ``seen``: the tasks trained so far (needed by ``joint``)."""
         self.net.load_state({k[4:]: v for k, v in state.items() if k.startswith("net.")})
-        for layer in self.subspaces:
-            prefix = f"hlop.{layer.name}."
-            layer.load_state({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
-        if self.uses_hlop and "hlop.rng" in state:
-            self._hlop_rng.bit_generator.state = ast.literal_eval(bytes(state["hlop.rng"]).decode())
-        for basis in self.gpm:
-            prefix = f"gpm.{basis.name}."
-            basis.load_state({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
-        n_layers = self.config.n_layers
-        self.fisher, self.anchors = [], []
-        i = 0
-        while f"ewc.{i}.F0" in state:
-            self.fisher.append([self.net._tensor(state[f"ewc.{i}.F{k}"]) for k in range(n_layers)])
-            self.anchors.append([self.net._tensor(state[f"ewc.{i}.A{k}"]) for k in range(n_layers)])
-            i += 1
-        self.memory = _Memory()
-        i = 0
-        while f"memory.{i}.X" in state:
-            self.memory.X.append(np.array(state[f"memory.{i}.X"]))
-            self.memory.y.append(np.array(state[f"memory.{i}.y"]))
-            self.memory.classes.append(np.array(state[f"memory.{i}.classes"]))
-            i += 1
+        load_protection(self, state, self.net._tensor)
         if seen is not None:
             self.seen = list(seen)
         self._refresh_bases()
