@@ -78,6 +78,7 @@ import numpy as np
 
 from snn.errors import ConfigError
 from snn.learn.local import METHODS, BaselineConfig, load_protection, protection, save_protection
+from snn.learn.mlp import _int, _positive  # the same one-line checks as the local path
 
 try:  # optional dependency: the "torch" extra
     import torch
@@ -98,19 +99,6 @@ DTYPES = ("float32", "float64")
 def _require() -> None:
     if torch is None:
         raise ConfigError("torch", None, "the BPTT path needs torch and norse: pip install 'snn-hal[torch]'")
-
-
-def _int(path: str, value: object, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(path, value, f"must be an integer >= {low}")
-    return int(value)
-
-
-def _positive(path: str, value: object) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not 0 < value < math.inf:
-        raise ConfigError(path, value, "must be a finite number > 0")
-    return float(value)
 
 
 @dataclass(frozen=True)
