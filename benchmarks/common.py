@@ -515,3 +515,25 @@ def ei_config(args: argparse.Namespace) -> dict[str, Any]:
         "delay_note": "same nominal delay for every engine; each applies its own convention (differ by one step)",
         "spike_recording": True,
     }
+
+
+def float_list(value: str) -> list[float]:
+    """argparse type: a non-empty comma list of numbers >= 0."""
+    try:
+        out = [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a comma list of numbers, got {value!r}") from None
+    if not out or min(out) < 0:
+        raise argparse.ArgumentTypeError("must be a non-empty list of numbers >= 0")
+    return out
+
+
+def int_list(value: str) -> list[int]:
+    """argparse type: a non-empty comma list of integers >= 1."""
+    try:
+        out = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a comma list of integers, got {value!r}") from None
+    if not out or min(out) < 1:
+        raise argparse.ArgumentTypeError("must be integers >= 1")
+    return out

@@ -63,7 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import finish_output, machine_info, make_logger
+from benchmarks.common import finish_output, float_list, int_list, machine_info, make_logger
 
 log = make_logger("hardware")
 
@@ -80,26 +80,6 @@ PAPER = {"rram": 0.8966, "software": 0.8911, "source": "Lin et al., Nat. Comput.
 FPGA_PRESET = "fpga_int8_small"
 RRAM_PRESET = "rram_40nm_lsm"
 DRIFT_DONOR = "rram_aihwkit"
-
-
-def float_list(value: str) -> list[float]:
-    try:
-        out = [float(v) for v in value.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a comma list of numbers, got {value!r}") from None
-    if not out or min(out) < 0:
-        raise argparse.ArgumentTypeError("must be numbers >= 0")
-    return out
-
-
-def int_list(value: str) -> list[int]:
-    try:
-        out = [int(v) for v in value.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a comma list of integers, got {value!r}") from None
-    if not out or min(out) < 1:
-        raise argparse.ArgumentTypeError("must be integers >= 1")
-    return out
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import finish_output, machine_info, make_logger
+from benchmarks.common import finish_output, float_list, int_list, machine_info, make_logger
 
 log = make_logger("lsm_events")
 
@@ -49,26 +49,6 @@ SPEEDUP_TARGET = 10.0
 THREAD_SCALING_TARGET = 1.7
 #: one saccade of the camera, seconds (bins of the features are whole fractions of it)
 SACCADE_S = 0.105
-
-
-def float_list(value: str) -> list[float]:
-    try:
-        out = [float(v) for v in value.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a comma list of numbers, got {value!r}") from None
-    if not out:
-        raise argparse.ArgumentTypeError("must not be empty")
-    return out
-
-
-def int_list(value: str) -> list[int]:
-    try:
-        out = [int(v) for v in value.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a comma list of integers, got {value!r}") from None
-    if not out or min(out) < 1:
-        raise argparse.ArgumentTypeError("must be integers >= 1")
-    return out
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
