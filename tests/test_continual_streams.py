@@ -219,6 +219,9 @@ def test_pad_canvas_preserves_content_centred():
     (lambda X, y: permuted(X, y, 2, seed=0, test_fraction=1.0), "test_fraction"),
     (lambda X, y: rotated(X, y, 2, angles_deg=[1, 2], scenario="class"), "scenario"),
     (lambda X, y: load_stream("pmnist"), "stream"),
+    (lambda X, y: permuted(X, y, 2, seed=0, first_identity="no"), "first_identity"),  # truthy, not a bool
+    (lambda X, y: load_stream("pdigits8", 2, class_order=[1, 0]), "class_order"),     # split_* only
+    (lambda X, y: load_stream("pdigits8", 2, angles_deg=[0.0, 90.0]), "angles_deg"),  # rotated_* only
 ])
 def test_bad_arguments_raise_config_error(call, path):
     X, y = _toy()

@@ -80,6 +80,10 @@ BAD = [
     ({"mlp": {"lr": -1.0}}, "mlp.lr"),
     ({"study": {"methods": ["gpm"]}, "baselines": {"gpm_thresholds": [0.9]}}, "baselines.gpm_thresholds"),
     ({"baselines": {"replay_lr": 0}}, "baselines.replay_lr"),
+    # load_stream: a truthy string is not a bool; split/rotated-only arguments on a permuted stream
+    ({"stream": {"first_identity": "no"}}, "stream.first_identity"),
+    ({"stream": {"class_order": [1, 0]}}, "stream.class_order"),
+    ({"stream": {"angles_deg": [0.0, 90.0, 180.0]}}, "stream.angles_deg"),
 ]
 
 

@@ -225,6 +225,7 @@ def test_every_method_name_runs_one_task() -> None:
     (lambda: LocalLearner("gpm", MLPConfig(), baselines=BaselineConfig(gpm_thresholds=(0.9,))),
      "baselines.gpm_thresholds"),
     (lambda: LocalLearner("finetune", MLPConfig(), scenario="online"), "scenario"),
+    (lambda: LocalLearner("ewc", MLPConfig(), baselines={"ewc_lambda": 1.0}), "baselines"),  # a dict, not the class
     (lambda: MLPConfig(widths=(10, 3)), "mlp.widths"),
     (lambda: MLPConfig(steps=0), "mlp.steps"),
     (lambda: MLPConfig(lr=-1.0), "mlp.lr"),

@@ -314,6 +314,8 @@ def permuted(X: Any, y: Any, n_tasks: int, seed: int, first_identity: bool = Tru
     """
     n_tasks = _check_n_tasks(n_tasks)
     seed = _check_seed(seed)
+    if not isinstance(first_identity, (bool, np.bool_)):  # a truthy string ("no") would silently mean True
+        raise ConfigError("first_identity", first_identity, "must be true or false")
     scenario = _check_scenario(scenario, SCENARIOS)
     Xtr, ytr, Xte, yte = _data(X, y, test, test_fraction, split_seed)
     shape = Xtr.shape[1:]
@@ -534,6 +536,11 @@ def load_stream(name: str, n_tasks: int | None = None, seed: int = 0, *, scenari
     if name not in STREAMS:
         raise ConfigError("stream", name, f"must be one of {sorted(STREAMS)}")
     kind, source, canvas, default_tasks = STREAMS[name]
+    # arguments another kind of stream would silently ignore: the caller meant a different stream
+    if class_order is not None and kind != "split":
+        raise ConfigError("class_order", class_order, f"is only used by the split_* streams, not {name!r}")
+    if angles_deg is not None and kind != "rotated":
+        raise ConfigError("angles_deg", angles_deg, f"is only used by the rotated_* streams, not {name!r}")
     n_tasks = default_tasks if n_tasks is None else _check_n_tasks(n_tasks)
     seed = _check_seed(seed)
     split_seed = _check_seed(split_seed, "split_seed")

@@ -115,9 +115,20 @@ def protection(method: str, widths: tuple[int, ...], hlop: Any, baselines: Basel
 
 @dataclass
 class _Memory:
+    """Replay memory: per task, the first ``per_class`` training samples of each class, with the task's classes."""
+
     X: list[np.ndarray] = field(default_factory=list)
     y: list[np.ndarray] = field(default_factory=list)
     classes: list[np.ndarray] = field(default_factory=list)
+
+    def remember(self, task: Any, per_class: int) -> None:
+        keep = []
+        for c in np.unique(task.y_train):
+            keep.extend(np.flatnonzero(task.y_train == c)[:per_class].tolist())
+        keep_idx = np.sort(np.asarray(keep, np.int64))
+        self.X.append(np.asarray(task.X_train[keep_idx]))
+        self.y.append(np.asarray(task.y_train[keep_idx]))
+        self.classes.append(np.asarray(task.classes, np.int64))
 
 
 def rng_bytes(rng: np.random.Generator) -> np.ndarray:
@@ -198,6 +209,8 @@ class LocalLearner:
             raise ConfigError("method", method, f"must be one of {list(METHODS)}")
         if scenario not in ("task", "domain", "class"):
             raise ConfigError("scenario", scenario, "must be one of ['task', 'domain', 'class']")
+        if baselines is not None and not isinstance(baselines, BaselineConfig):  # as TorchLearner checks it
+            raise ConfigError("baselines", baselines, "must be a BaselineConfig")
         self.method = method
         self.scenario = scenario
         self.net = SpikingMLP(mlp, seed)
@@ -366,7 +379,7 @@ class LocalLearner:
         if self.crossbars:  # saturations so far etc., in the run's per-task diagnostics
             self.diagnostics.append({"task": t, **{f"device.{n}": r for n, r in self.device_report().items()}})
         if self.uses_replay:
-            self._remember(task)
+            self.memory.remember(task, self.baselines.memory_per_class)
             if t > 0:
                 X = np.concatenate(self.memory.X)
                 y = np.concatenate(self.memory.y)
@@ -398,15 +411,6 @@ class LocalLearner:
         self.fisher.append([f / n for f in F])
         self.anchors.append([self.crossbars[k].weights() if k in self.crossbars else W.copy()
                              for k, W in enumerate(self.net.W)])
-
-    def _remember(self, task: Any) -> None:
-        keep = []
-        for c in np.unique(task.y_train):
-            keep.extend(np.flatnonzero(task.y_train == c)[: self.baselines.memory_per_class].tolist())
-        keep = np.sort(np.asarray(keep, np.int64))
-        self.memory.X.append(np.asarray(task.X_train[keep]))
-        self.memory.y.append(np.asarray(task.y_train[keep]))
-        self.memory.classes.append(np.asarray(task.classes, np.int64))
 
     def _hlop_diagnostics(self, t: int, task: Any) -> None:
         from snn.hlop.diagnostics import layer_report, warn_if_unconverged

@@ -71,13 +71,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from snn.errors import ConfigError
-from snn.learn.local import METHODS, BaselineConfig, load_protection, protection, save_protection
+from snn.learn.local import METHODS, BaselineConfig, _Memory, load_protection, protection, save_protection
 from snn.learn.mlp import _int, _positive  # the same one-line checks as the local path
 
 try:  # optional dependency: the "torch" extra
@@ -208,13 +208,6 @@ def project_rows(G: Any, basis_rows: Any) -> Any:
     if basis_rows.shape[0] == 0:
         return G
     return G - (G @ basis_rows.T) @ basis_rows
-
-
-@dataclass
-class _Memory:
-    X: list[np.ndarray] = field(default_factory=list)
-    y: list[np.ndarray] = field(default_factory=list)
-    classes: list[np.ndarray] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -481,7 +474,7 @@ class TorchLearner:
             for layer in self.subspaces:
                 layer.end_task()
         if self.uses_replay:
-            self._remember(task)
+            self.memory.remember(task, self.baselines.memory_per_class)
             if t > 0:
                 X = np.concatenate(self.memory.X)
                 y = np.concatenate(self.memory.y)
@@ -525,15 +518,6 @@ class TorchLearner:
                     f += (c.grad * c.grad).sum(dim=0)
         self.fisher.append([f / n for f in Fs])
         self.anchors.append([w.detach().clone() for w in self.net.W])
-
-    def _remember(self, task: Any) -> None:
-        keep = []
-        for c in np.unique(task.y_train):
-            keep.extend(np.flatnonzero(task.y_train == c)[: self.baselines.memory_per_class].tolist())
-        keep = np.sort(np.asarray(keep, np.int64))
-        self.memory.X.append(np.asarray(task.X_train[keep]))
-        self.memory.y.append(np.asarray(task.y_train[keep]))
-        self.memory.classes.append(np.asarray(task.classes, np.int64))
 
     def _hlop_diagnostics(self, t: int, task: Any) -> None:
         from snn.hlop.diagnostics import layer_report, warn_if_unconverged
