@@ -82,6 +82,8 @@ def test_rls_nicola_clopath_two_steps_by_hand() -> None:
         (lambda: RLS(3).update([1.0, np.inf, 0.0], 0.0), "rls.r"),
         (lambda: RLS(3).update_many(np.ones((4, 3)), np.ones(5)), "rls.Y"),
         (lambda: RLS(3).predict(np.ones((4, 2))), "rls.R"),
+        (lambda: RLS(3).predict("abc"), "rls.R"),
+        (lambda: RLS(3, variant=["exact"]), "rls.variant"),
     ],
 )
 def test_rls_bad_input_one_line_error(call, path) -> None:
@@ -250,6 +252,7 @@ def test_force_same_result_with_one_and_two_threads() -> None:
         (lambda: ForceSpec(v_reset=35.0), "force.v_reset"),
         (lambda: ForceSpec(step=0), "force.step"),
         (lambda: ForceSpec(rls_variant="lms"), "force.rls_variant"),
+        (lambda: ForceSpec(rls_variant=["exact"]), "force.rls_variant"),
         (lambda: ForceSpec(bias=True), "force.bias"),
         (lambda: run_force(ForceSpec(n_neurons=5), [0.0, np.nan, 1.0]), "force.target"),
         (lambda: run_force(ForceSpec(n_neurons=5), np.zeros((3, 1, 1))), "force.target"),

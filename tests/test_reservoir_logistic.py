@@ -80,3 +80,11 @@ def test_fit_and_predict_validation() -> None:
     r.fit(np.arange(12.0).reshape(4, 3), [0, 1, 0, 1])
     with pytest.raises(ConfigError, match=r"^readout\.X = .*: must have 3 features \(as in fit\)$"):
         r.predict(np.zeros((2, 5)))
+
+
+def test_unorderable_labels_are_one_line() -> None:
+    # expected: np.unique cannot sort a mix of ints and strings (TypeError); fit must say so in one line instead
+    y = np.array([1, "a"] * 4, dtype=object)
+    with pytest.raises(ConfigError) as info:
+        LogisticReadout(folds=2).fit(np.random.default_rng(0).random((8, 2)), y)
+    assert info.value.path == "readout.y" and "\n" not in str(info.value)

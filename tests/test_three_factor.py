@@ -222,6 +222,8 @@ def test_paradigm_input_and_targets() -> None:
     (lambda: ThreeFactorReadout(3).run_trial(np.ones((4, 3)), np.ones(4), np.ones(3)), "three_factor.gate"),
     (lambda: ThreeFactorReadout(3).run_trial(np.full((4, 3), np.nan), np.ones(4)), "three_factor.traces"),
     (lambda: ThreeFactorReadout(3).step(np.ones((2, 3)), 1.0), "three_factor.r"),
+    (lambda: ThreeFactorParams().gate("abc"), "three_factor.times_s"),
+    (lambda: ThreeFactorParams().gate([0.2, np.nan]), "three_factor.times_s"),
     (lambda: PredictionParadigm(probabilities=(0.0, 0.5)), "paradigm.probabilities"),
     (lambda: PredictionParadigm(probabilities=(0.5, 0.5)), "paradigm.probabilities"),
     (lambda: PredictionParadigm(latencies_s=(0.3, 2.0)), "paradigm.latencies_s"),

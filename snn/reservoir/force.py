@@ -145,7 +145,7 @@ class ForceSpec:
             raise ConfigError(f"{f}.p", self.p, "must be a probability in (0, 1]")
         _positive(f"{f}.p0", self.p0, "initial diagonal of P")
         _int(f"{f}.step", self.step)
-        if self.rls_variant not in VARIANTS:
+        if not isinstance(self.rls_variant, str) or self.rls_variant not in VARIANTS:
             raise ConfigError(f"{f}.rls_variant", self.rls_variant, f"must be one of {sorted(VARIANTS)}")
         for name in ("n_neurons", "step"):
             object.__setattr__(self, name, int(getattr(self, name)))

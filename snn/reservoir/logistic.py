@@ -82,7 +82,11 @@ class LogisticReadout:
             raise ConfigError("readout.y", y, f"must be one label per sample ({X.shape[0]})")
         if X.shape[0] < self.folds:
             raise ConfigError("readout.X", X, f"must have at least folds = {self.folds} samples")
-        self.classes_, codes = np.unique(y, return_inverse=True)
+        try:
+            self.classes_, codes = np.unique(y, return_inverse=True)
+        except TypeError:  # labels that cannot be ordered, e.g. a mix of numbers and strings
+            raise ConfigError("readout.y", y, "must be labels of one comparable type (all numbers or all strings)") \
+                from None
         if self.classes_.size < 2:
             raise ConfigError("readout.y", y, "must hold at least 2 classes")
         if self.Cs_.size == 1:

@@ -77,7 +77,7 @@ class RLS:
         self.n_outputs = _count("rls.n_outputs", n_outputs)
         if isinstance(p0, (bool, np.bool_)) or not isinstance(p0, numbers.Real) or not (0 < p0 < math.inf):
             raise ConfigError("rls.p0", p0, "must be a finite number > 0")
-        if variant not in VARIANTS:
+        if not isinstance(variant, str) or variant not in VARIANTS:
             raise ConfigError("rls.variant", variant, f"must be one of {sorted(VARIANTS)}")
         self.p0 = float(p0)
         self.variant = variant
@@ -116,10 +116,9 @@ class RLS:
 
     def predict(self, R: np.ndarray) -> np.ndarray:
         """Outputs ``R w``: (T, m) for R (T, n), (m,) for one feature vector (n,)."""
-        arr = np.asarray(R, dtype=np.float64)
-        if arr.ndim == 1:
-            return _vector("rls.R", arr, self.n_features) @ self.w
-        return self._rows("rls.R", arr, self.n_features) @ self.w
+        if np.ndim(R) == 1:
+            return _vector("rls.R", R, self.n_features) @ self.w
+        return self._rows("rls.R", R, self.n_features) @ self.w
 
     @staticmethod
     def _rows(path: str, R: object, n: int) -> np.ndarray:

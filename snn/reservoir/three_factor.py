@@ -98,7 +98,13 @@ class ThreeFactorParams:
 
     def gate(self, times_s: np.ndarray, cue_onset_s: float = 0.0) -> np.ndarray:
         """g(t) at readout times ``times_s`` (seconds): 1.0 inside ``[gate_start_s, gate_end_s]`` after the cue."""
-        t = np.asarray(times_s, dtype=np.float64) - _real("three_factor.cue_onset_s", cue_onset_s)
+        try:
+            t = np.asarray(times_s, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError("three_factor.times_s", times_s, "must be finite numbers (seconds)") from None
+        if not np.all(np.isfinite(t)):
+            raise ConfigError("three_factor.times_s", times_s, "must be finite numbers (seconds)")
+        t = t - _real("three_factor.cue_onset_s", cue_onset_s)
         return ((t >= self.gate_start_s - 1e-12) & (t <= self.gate_end_s + 1e-12)).astype(np.float64)
 
 
