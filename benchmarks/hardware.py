@@ -173,7 +173,7 @@ def features(net: Any, events: Sequence[np.ndarray], sensor: Sequence[int], dura
     """Spike counts (samples, bins * neurons) of ``net`` run on each event stream, ``batch`` streams per
     simulator run (trials), as :func:`snn.reservoir.extract_features` does for a spec."""
     from snn.data import to_input
-    from snn.engine.simulator import Simulator
+    from snn.engine import Simulator
     from snn.reservoir import POPULATION, binned_counts
 
     parts = []
@@ -268,7 +268,7 @@ def float_peer(n_in: int, n: int, s: int, o: int, seed: int) -> tuple[Any, float
     p 0.02, one projection per current), ``o`` readout LIF neurons (p 0.1), spikes of the hidden neurons
     recorded; dt = 1 ms."""
     from snn.connect.builders import fixed_probability
-    from snn.engine.simulator import Simulator
+    from snn.engine import Simulator
     from snn.model.network import Network, PoissonInput, Population, Projection, SpikeMonitor
     from snn.model.neurons import LIF
 

@@ -262,6 +262,8 @@ def check(network: Network, target: TargetProfile, fit: bool = False) -> CheckRe
         raise ConfigError("hardware.check.network", network, "must be an snn.model.Network")
     if not isinstance(target, TargetProfile):
         raise ConfigError("hardware.check.target", target, "must be a TargetProfile (see hardware.load_target)")
+    if not isinstance(fit, (bool, np.bool_)):  # a string such as "no" would otherwise read as True
+        raise ConfigError("hardware.check.fit", fit, "must be true or false")
     v: list[Violation] = []
     changes: list[str] = []
     scales: dict[str, float] = {}

@@ -24,6 +24,7 @@ decaying variable of every neuron needs one multiply per step); LUT ``ceil(neuro
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -68,7 +69,7 @@ def estimate(obj: Network | MappedNetwork, target: TargetProfile | None = None,
         net, t = obj, target
     else:
         raise ConfigError("hardware.estimate.network", obj, "must be a Network or a MappedNetwork")
-    if isinstance(rate_hz, bool) or not isinstance(rate_hz, (int, float)) or not np.isfinite(rate_hz) or rate_hz < 0:
+    if isinstance(rate_hz, bool) or not isinstance(rate_hz, numbers.Real) or not np.isfinite(rate_hz) or rate_hz < 0:
         raise ConfigError("hardware.estimate.rate_hz", rate_hz, "must be a finite rate >= 0 (Hz)")
     rf = t.reuse_factor if isinstance(t, FPGAFixed) else 1
     if isinstance(obj, MappedNetwork) and obj.check.reuse_factor:

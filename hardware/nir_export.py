@@ -81,6 +81,7 @@ importer's runner undoes; for cycles through several populations the latencies d
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -350,6 +351,8 @@ def write_nir(net: Network, path: str, discretization: str = "exact") -> None:
     from snn.io.atomic import commit, discard, temporary_path
 
     graph = to_nir(net, discretization)
+    if not Path(path).parent.is_dir():  # else h5py fails on the temporary sibling with a traceback
+        raise ConfigError("nir.path", str(path), "its directory does not exist")
     tmp = temporary_path(path)
     try:
         nir.write(str(tmp), graph)

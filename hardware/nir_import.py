@@ -733,6 +733,10 @@ def _depths(inputs: dict[str, tuple[str, int]], neurons: dict[str, _Neuron], pro
 # --- running ---------------------------------------------------------------------------------------------------
 
 
+#: largest spike count per step and channel that :func:`spike_input` accepts
+MAX_COUNT = 2**16 - 1
+
+
 def spike_input(name: str, x: np.ndarray, dt: float) -> SpikeTimesInput:
     """A (time, channels) array of spike counts as a :class:`SpikeTimesInput` (count k: k spikes in that step)."""
     path = f"inputs.{name}"
@@ -741,6 +745,8 @@ def spike_input(name: str, x: np.ndarray, dt: float) -> SpikeTimesInput:
         raise ConfigError(path, arr, "must be a 2-D array (time steps, channels)")
     if arr.dtype.kind not in "biuf" or not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
         raise ConfigError(path, arr, "must hold spike counts: whole numbers >= 0")
+    if arr.size and arr.max() > MAX_COUNT:  # larger counts overflow int64 or exhaust memory in np.repeat below
+        raise ConfigError(path, arr.max().item(), f"must be spike counts <= {MAX_COUNT} per step and channel")
     counts = arr.astype(np.int64)
     steps, chans = np.nonzero(counts)
     reps = counts[steps, chans]
@@ -758,7 +764,7 @@ def run_nir(graph: ImportedGraph, inputs: np.ndarray | dict[str, np.ndarray], re
     value in NIR step ``t`` after threshold and reset, rebuilt from the engine's state at the start of step
     ``t + depth`` (``v = lin + em v + c i``, then the reset where the node spiked).
     """
-    from snn.engine.simulator import Simulator
+    from snn.engine import Simulator
 
     if isinstance(inputs, dict):
         arrays = dict(inputs)
@@ -815,6 +821,8 @@ def run_nir(graph: ImportedGraph, inputs: np.ndarray | dict[str, np.ndarray], re
 def _recorded(graph: ImportedGraph, record: list[str] | None) -> list[str]:
     if record is None:
         return [k for k in graph.populations if graph.kinds[k] in ("LIF", "CubaLIF", "IF")] or list(graph.populations)
+    if not isinstance(record, (list, tuple)) or not all(isinstance(name, str) for name in record):
+        raise ConfigError("nir.record", record, "must be a list of node names")
     out: list[str] = []
     for name in record:
         if name in graph.populations:

@@ -32,6 +32,7 @@ random weights that the sparse engine does not carry. Same seed -> same conducta
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +71,7 @@ class ProgrammedNetwork:
     def conductances(self, t_s: float, read_seed: int | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """(G⁺, G⁻) in µS per projection as seen at ``t_s`` seconds: drift, IR drop and optional read noise."""
         t = self.target
-        if isinstance(t_s, bool) or not isinstance(t_s, (int, float)) or not np.isfinite(t_s) or t_s < 0:
+        if isinstance(t_s, bool) or not isinstance(t_s, numbers.Real) or not np.isfinite(t_s) or t_s < 0:
             raise ConfigError("rram.at_time.t_s", t_s, "must be a finite number of seconds >= 0")
         if read_seed is not None and (isinstance(read_seed, bool) or not isinstance(read_seed, (int, np.integer))
                                       or read_seed < 0):

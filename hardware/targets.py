@@ -285,8 +285,8 @@ def load_target(name_or_path: str | Path) -> TargetProfile:
     if not p.is_file():
         raise ConfigError("target", str(name_or_path), "no such TOML file")
     try:
-        data = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as exc:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:  # TOML files are UTF-8 by the spec
         raise ConfigError(f"target.{p.name}", str(p), f"is not valid TOML: {exc}") from None
     data.setdefault("name", p.stem)
     return target_from_dict(data, f"targets.{data['name']}")

@@ -282,6 +282,7 @@ def test_nir_engine_nir_engine_is_identical(name):
 def _same_description(a: Network, b: Network) -> None:
     assert a.dt == b.dt
     assert [(s.name, s.size) for s in a.inputs] == [(s.name, s.size) for s in b.inputs]
+    assert len(a.populations) == len(b.populations)  # zip below would drop a missing or extra population
     for p, q in zip(a.populations, b.populations):
         assert (p.name, p.size, type(p.model)) == (q.name, q.size, type(q.model))
         da, db = p.model.as_dict(), q.model.as_dict()
@@ -361,6 +362,29 @@ def test_cli_nir_run_writes_spikes_by_node(tmp_path, capsys):
     code = main(["nir", "run", str(REF / "cnn_sinabs.nir"), "--dt", str(DT), "--input", str(tmp_path / "in.npy"),
                  "--out", str(bad_out)])
     assert code == 2 and not bad_out.exists()
+
+
+def test_spike_input_refuses_counts_too_large_to_expand():
+    # 1e30 spikes in one step overflow int64 (np.repeat raised ValueError before this check): refused in one line
+    from hardware.nir_import import MAX_COUNT, spike_input
+
+    with pytest.raises(ConfigError) as info:
+        spike_input("in", np.full((3, 1), 1e30), DT)
+    assert info.value.path == "inputs.in" and "\n" not in str(info.value)
+    assert spike_input("in", np.full((1, 1), MAX_COUNT), DT).times.size == MAX_COUNT  # the bound itself is fine
+
+
+def test_write_nir_to_a_missing_directory_and_record_as_a_string_fail_in_one_line(tmp_path):
+    # both used to end in a traceback (h5py's FileNotFoundError; a string iterated as single-letter node names)
+    graph = from_nir(REF / "lif_norse.nir", dt=DT)
+    with pytest.raises(ConfigError) as info:
+        run_nir(graph, np.zeros((5, 1)), record="output")
+    assert info.value.path == "nir.record" and "\n" not in str(info.value)
+    net = _lsm(SpikeTimesInput("events", 8, np.array([0.001]), np.array([2])))
+    with pytest.raises(ConfigError) as info, pytest.warns(UserWarning, match="refractory"):
+        write_nir(net, str(tmp_path / "no_such_dir" / "x.nir"))
+    assert info.value.path == "nir.path" and "\n" not in str(info.value)
+    assert not (tmp_path / "no_such_dir").exists()
 
 
 # --- fuzzing the reader -------------------------------------------------------------------------------------------
