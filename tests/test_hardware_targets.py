@@ -265,7 +265,9 @@ def test_quantize_matches_apytypes(w, i, q, o, k, extra):
     f = ApFixed(w, i, True, q, o)
     bits = f.frac + extra
     x = k / 2.0**bits
-    wide = apy.APyFixed.from_float(x, int_bits=40, frac_bits=max(bits, 0))  # exact: x has <= bits fraction bits
+    # exact: x has <= bits fraction bits and |x| <= 2**30 * 2**-bits, so 64 integer bits always hold it (40 did
+    # not: x = 2**39 for <2,16> wrapped to -2**39 before the cast)
+    wide = apy.APyFixed.from_float(x, int_bits=64, frac_bits=max(bits, 0))
     ref = wide.cast(int_bits=i, frac_bits=f.frac, quantization=getattr(apy.QuantizationMode, q[3:]),
                     overflow=getattr(apy.OverflowMode, o[3:]))
     # read the result back from its bit pattern: apytypes 0.5.1's cast to int_bits < 0 with WRAP can keep a value
