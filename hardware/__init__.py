@@ -6,6 +6,8 @@ It transforms :mod:`snn.model` network descriptions (never mutating them) and us
   presets in ``configs/targets/``.
 - :mod:`hardware.check`: every violated design rule (:class:`Violation`); :class:`TargetViolation` lists them all.
 - :mod:`hardware.mapping`: partition onto cores / tiles and quantise under the target's rules (:func:`map_network`).
+- :mod:`hardware.emulate`: the mapped network with the target's arithmetic and non-idealities, run in the engine.
+- :mod:`hardware.cli`: ``snn hw check / map / emulate / estimate / export`` on a network config.
 - :mod:`hardware.rram`: programming noise, faults, drift, read noise and ADC quantisation of a mapped crossbar.
 - :mod:`hardware.fixed_point`: ``ap_fixed<W,I>`` quantisation with every rounding and overflow mode.
 - :mod:`hardware.estimate`: units used, memory, latency, energy per synaptic operation (sources named).
@@ -15,6 +17,7 @@ It transforms :mod:`snn.model` network descriptions (never mutating them) and us
 """
 
 from hardware.check import CheckReport, TargetViolation, Violation, check, require_fit
+from hardware.emulate import emulate, emulated_network
 from hardware.estimate import estimate, fpga_resources
 from hardware.export import export_fpga, export_rram, read_mem, read_rram_weights
 from hardware.fixed_point import ApFixed
@@ -36,10 +39,11 @@ from hardware.targets import (
 from hardware.xylo import XyloConfig, XyloResult, XyloState, xylo_evolve
 
 #: the passes of the target layer, in the order a flow calls them
-TARGET_PASSES = ("check", "map_network", "program", "estimate", "export_rram", "export_fpga")
+TARGET_PASSES = ("check", "map_network", "program", "emulate", "estimate", "export_rram", "export_fpga")
 
-__all__ = ["TARGET_PASSES", "ApFixed", "CheckReport", "FPGAFixed", "ImportedGraph", "MappedNetwork", "NeuromorphicChip",
-           "ProgrammedNetwork", "RRAMCrossbar", "TargetProfile", "TargetViolation", "Violation", "check",
-           "estimate", "export_fpga", "export_rram", "field_docs", "fpga_resources", "from_nir", "load_target",
-           "map", "map_network", "preset_names", "program", "read_mem", "read_rram_weights", "require_fit",
-           "run_nir", "target_from_dict", "to_nir", "write_nir", "XyloConfig", "XyloResult", "XyloState", "xylo_evolve"]
+__all__ = ["TARGET_PASSES", "ApFixed", "CheckReport", "FPGAFixed", "ImportedGraph", "MappedNetwork",
+           "NeuromorphicChip", "ProgrammedNetwork", "RRAMCrossbar", "TargetProfile", "TargetViolation", "Violation",
+           "check", "emulate", "emulated_network", "estimate", "export_fpga", "export_rram", "field_docs",
+           "fpga_resources", "from_nir", "load_target", "map", "map_network", "preset_names", "program", "read_mem",
+           "read_rram_weights", "require_fit", "run_nir", "target_from_dict", "to_nir", "write_nir", "XyloConfig",
+           "XyloResult", "XyloState", "xylo_evolve"]

@@ -1,4 +1,5 @@
-"""The ``snn`` command: ``snn run``, ``snn info``, ``snn plot``, ``snn reservoir``, ``snn study``.
+"""The ``snn`` command: ``snn run``, ``snn info``, ``snn plot``, ``snn reservoir``, ``snn study``, ``snn nir``,
+``snn hw`` (:mod:`hardware.cli`).
 
 Bad input ends with one line on stderr (``error: <key path> = <value>: <constraint>``) and exit code 2,
 and leaves no output file behind.
@@ -97,6 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     nrun.add_argument("--reset", choices=("value", "subtract"), default=None,
                       help="reset of spiking nodes (default: NIR's reset to v_reset)")
     nrun.set_defaults(func=_cmd_nir)
+
+    from hardware.cli import register as register_hardware  # argparse only; the verbs import what they use
+
+    register_hardware(sub)
     return p
 
 
