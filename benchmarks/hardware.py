@@ -17,7 +17,7 @@ design-rule fit and estimates on every shipped target, and the speed of emulatin
   read out by :class:`snn.reservoir.RidgeReadout` (alpha by k-fold CV on the training set). Nothing is tuned on
   the test set (the LSM, bins and noise levels are fixed in advance).
 - Protocol for every hardware variant: the variant network (``map_network(...).network`` or
-  ``program(...).at_time(...)``) replaces the float one, features of the training *and* test samples are
+  ``program(...).per_read(...)``) replaces the float one, features of the training *and* test samples are
   re-extracted with it and the digital readout is retrained on them (what an on-chip LSM with a digital readout
   does). ``float_accuracy`` is the same protocol on the float network.
 - ``accuracy_by_bits``: ``fpga_int8_small`` with its weight format ``ap_fixed<b,3,AP_RND,AP_SAT>`` for b = 2..8
@@ -25,7 +25,8 @@ design-rule fit and estimates on every shipped target, and the speed of emulatin
   power-of-two scale per population, state stays ``ap_fixed<16,8>``.
 - ``rram_noise``: ``rram_40nm_lsm`` (2 levels: formed / pristine cells) with programming noise
   ``prog_noise_rel`` = sigma in ``--sigmas`` (relative to g_max; the preset's own value is 0.2), programmed with
-  ``--seed``, read at 1 s with the preset's static read noise (``read_seed = seed``) and ADC (``adc=True``).
+  ``--seed``, read at 1 s with the preset's read noise redrawn at every read and its ADC on every step's column sum
+  (``per_read``, :class:`snn.model.AnalogRead`; the noise comes from each sample's engine stream).
   ``rram_drift``: the preset read at 1 s, 1 day and 1 month. The preset has no drift (``drift_nu = 0``: formed
   filaments), so its three networks are identical (checked, not re-simulated; ``identical_to_first``), and the
   same times are also run with the PCM-like drift of ``rram_aihwkit`` (nu = 0.049 +- 0.008, t0 = 1 s) as
@@ -408,7 +409,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for sigma in args.sigmas:
         t_s = dataclasses.replace(rram, prog_noise_rel=float(sigma))
         mapped = map_network(float_net, t_s, seed=args.seed)
-        net = program(mapped, t_s, seed=args.seed).at_time(1.0, read_seed=args.seed, adc=True)
+        net = program(mapped, t_s, seed=args.seed).per_read(1.0)
         res = evaluate(net, f"rram sigma={sigma:g}")
         noise[f"{sigma:g}"] = res["accuracy"]
         noise_detail[f"{sigma:g}"] = {**res, "saturated": sum(p.get("saturated", 0)
@@ -419,7 +420,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rram_mapped = map_network(float_net, rram, seed=args.seed)
     rram_prog = program(rram_mapped, rram, seed=args.seed)
     if preset_res is None:
-        preset_net = rram_prog.at_time(1.0, read_seed=args.seed, adc=True)
+        preset_net = rram_prog.per_read(1.0)
         preset_res = evaluate(preset_net, "rram preset")
     timings["rram_noise_s"] = time.perf_counter() - t0
 
@@ -428,7 +429,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     drift: dict[str, Any] = {"times_s": list(DRIFT_TIMES_S), "preset": {}, "preset_drift_nu": rram.drift_nu}
     first = None
     for t_read in DRIFT_TIMES_S:
-        net = rram_prog.at_time(t_read, read_seed=args.seed, adc=True)
+        net = rram_prog.per_read(t_read)
         if first is not None and weights_equal(net, first[0]):
             drift["preset"][f"{t_read:g}"] = {"accuracy": first[1], "identical_to_first": True}
             continue
@@ -445,7 +446,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         drift["aihwkit_nu"] = {"drift_nu": donor.drift_nu, "drift_nu_std": donor.drift_nu_std,
                                "drift_t0_s": t_d.drift_t0_s}
         for t_read in DRIFT_TIMES_S:
-            net = prog_d.at_time(t_read, read_seed=args.seed, adc=True)
+            net = prog_d.per_read(t_read)
             drift["aihwkit_nu"][f"{t_read:g}"] = evaluate(net, f"rram nu={donor.drift_nu} t={t_read:g} s")["accuracy"]
     timings["rram_drift_s"] = time.perf_counter() - t0
 
@@ -528,7 +529,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "batch": args.batch, "seed": args.seed, "data_seed": args.data_seed, "dtype": "float32",
             "numba_threads": numba.get_num_threads(), "blas_threads": args.blas_threads, "bits": args.bits,
             "sigmas": args.sigmas,
-            "rram_read": "t = 1 s, static read noise (read_seed = seed), adc=True",
+            "rram_read": "t = 1 s, read noise redrawn per read, ADC per step (ProgrammedNetwork.per_read)",
             "protocol": "features re-extracted with each variant network; readout retrained on them "
                         "(RidgeReadout, alpha by k-fold CV on train); scored once on test",
             "fpga_target": FPGA_PRESET, "rram_target": RRAM_PRESET,

@@ -7,15 +7,16 @@ emulation too.
 
 - **RRAM** (:class:`~hardware.targets.RRAMCrossbar`): the devices are programmed once from ``seed``
   (:func:`hardware.rram.program`: programming noise, stuck-at faults, drift exponents) and read ``t_s`` seconds
-  later (drift, IR drop), with one read-noise draw (``read_noise``, from ``seed``) and the ADC grid (``adc``); see
-  :mod:`hardware.rram` for the equations and what a static read-noise draw leaves out.
+  later (drift, IR drop); every delivery then draws fresh read noise (``read_noise``) and every step's column sum
+  goes through the ADC (``adc``): :meth:`hardware.rram.ProgrammedNetwork.per_read`, :class:`snn.model.AnalogRead`.
+  Read noise comes from each trial's own engine stream, so trials differ in it and share the programmed devices.
 - **Digital targets** (FPGA fixed point, Xylo, Loihi, DYNAP-SE2, SpiNNaker 2): the mapped network already holds the
   values the hardware holds (weights, thresholds, resets and biases on the target's grid; decays replaced by those
   the target realises), so the engine runs it as it is. Per-step rounding and saturation of the state registers are
   not applied here; the bit-exact integer emulations are :func:`hardware.xylo.xylo_evolve` (checked against
   SynSense's ``xylosim``) and the chip-specific modules next to it.
 
-Same ``seed`` gives the same conductances, the same read noise and the same engine run, at any thread count.
+Same ``seed`` gives the same conductances and the same engine run (read noise included), at any thread count.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def emulated_network(mapped: MappedNetwork, *, t_s: float = 0.0, seed: int = 0, 
     """The mapped network as its target computes it (see the module docstring).
 
     ``t_s``: seconds between programming and reading (RRAM drift; ignored by digital targets, whose weights do not
-    drift). ``seed``: programming and read-noise draws. ``read_noise`` / ``adc``: RRAM read noise and ADC grid on.
+    drift). ``seed``: programming draws. ``read_noise`` / ``adc``: RRAM per-read noise and per-step ADC on.
     """
     if not isinstance(mapped, MappedNetwork):
         raise ConfigError("hardware.emulate.mapped", type(mapped).__name__, "must be a MappedNetwork from hardware.map")
@@ -55,8 +56,7 @@ def emulated_network(mapped: MappedNetwork, *, t_s: float = 0.0, seed: int = 0, 
         if not isinstance(flag, (bool, np.bool_)):
             raise ConfigError(f"hardware.emulate.{name}", flag, "must be true or false")
     if isinstance(mapped.target, RRAMCrossbar):
-        # the read draw gets its own stream: programming and reading are separate physical events
-        return program(mapped, seed=seed).at_time(float(t_s), read_seed=seed if read_noise else None, adc=bool(adc))
+        return program(mapped, seed=seed).per_read(float(t_s), read_noise=bool(read_noise), adc=bool(adc))
     return mapped.network
 
 

@@ -266,6 +266,9 @@ def to_nir(net: Network, discretization: str = "exact") -> Any:
         if proj.plasticity is not None:
             warnings.warn(f"projections.{proj.name}: plasticity is not exported to NIR (initial weights written)",
                           UserWarning, stacklevel=2)
+        if proj.read is not None:
+            warnings.warn(f"projections.{proj.name}: the analog read model (read noise, ADC) is not exported to NIR "
+                          "(the stored weights written)", UserWarning, stacklevel=2)
     if net.currents:
         warnings.warn("noise currents are not exported to NIR", UserWarning, stacklevel=2)
     taken: set[str] = set()

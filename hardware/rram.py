@@ -16,14 +16,17 @@ programming:
   ``t > t0``, ``G_prog`` otherwise;
 - IR drop [assumed, a first-order stand-in for aihwkit's current-dependent ``ir_drop`` model]: a device at local row
   ``r`` and column ``c`` of a ``R × C`` tile is seen as ``G · (1 - γ (r + c) / (R + C))``;
-- read noise (optional ``read_seed``): one static draw ``+ σ_r · g_max · N(0, 1)`` per device. The engine reads
-  weights once per run, so per-step read noise (aihwkit's ``w_noise`` redrawn at every forward pass) is not emulated;
+- read noise (optional ``read_seed``): one static draw ``+ σ_r · g_max · N(0, 1)`` per device, the same at every
+  step. :meth:`ProgrammedNetwork.per_read` instead redraws it at every read, as aihwkit's ``w_noise`` at every forward
+  pass: each projection gets an :class:`snn.model.AnalogRead` with ``noise_std = k σ_r g_max √2`` (two devices per
+  differential pair; √1 for single-device columns) and the ADC below applied to the per-step column sum;
 - weight: ``w = k (G⁺ - G⁻)`` (single-device columns: ``k (G - g_min)``, the reference column ideal);
 - read path: inputs are spikes (0 or 1), which any DAC of >= 1 bit represents exactly, so the DAC adds no error.
-  The ADC digitises a column's summed current once per step; the engine adds synapses one by one, so with
-  ``adc=True`` each synapse's contribution is quantised on the ADC grid ``step = 2 · adc_range · w_fs /
-  (2**adc_bits - 2)`` (aihwkit's ``out_res = 1 / (2**bits - 2)`` of the ``±out_bound`` range), ``w_fs = k (g_max -
-  g_min)``: the error of one active row, a lower bound on the column-sum error.
+  The ADC digitises a column's summed current once per step on the grid ``step = 2 · adc_range · w_fs /
+  (2**adc_bits - 2)``, clipped to ``±(2**(adc_bits-1) - 1) · step`` (aihwkit's ``out_res = 1 / (2**bits - 2)`` of the
+  ``±out_bound`` range), ``w_fs = k (g_max - g_min)``. :meth:`ProgrammedNetwork.per_read` converts the per-step sum
+  (see :mod:`snn.model.analog` for what a sum over several tiles merges); ``at_time(adc=True)`` quantises each
+  synapse's weight on that grid instead: the error of one active row, a lower bound on the column-sum error.
 
 Absent synapses (cells of a tile with no synapse) are held at ``g_min`` without noise: their noise would add dense
 random weights that the sparse engine does not carry. Same seed -> same conductances, independent of thread count.
@@ -40,6 +43,7 @@ import numpy as np
 from hardware.mapping import MappedNetwork
 from hardware.targets import RRAMCrossbar
 from snn.errors import ConfigError
+from snn.model.analog import AnalogRead
 from snn.model.network import Network
 
 
@@ -97,17 +101,36 @@ class ProgrammedNetwork:
 
     def weights(self, t_s: float, read_seed: int | None = None, adc: bool = False) -> dict[str, np.ndarray]:
         """Weights (mV) per projection read at ``t_s``: ``k (G⁺ - G⁻)``, optionally on the ADC grid."""
-        t = self.target
         out = {}
         for name, (gp, gm) in self.conductances(t_s, read_seed).items():
             qp = self.mapped.projections[name]
             w = qp.k * (gp - gm)
             if adc:
-                w_fs = qp.k * (t.g_max_us - t.g_min_us)
-                step = 2.0 * t.adc_range * w_fs / (2**t.adc_bits - 2)
-                w = np.clip(np.rint(w / step), -(2 ** (t.adc_bits - 1) - 1), 2 ** (t.adc_bits - 1) - 1) * step
+                step, clip = self._adc_grid(qp.k)
+                w = np.clip(np.rint(w / step) * step, -clip, clip)
             out[name] = w
         return out
+
+    def _adc_grid(self, k: float) -> tuple[float, float]:
+        """ADC step and clip (mV) of a column group with scale ``k`` (mV/µS)."""
+        t = self.target
+        step = 2.0 * t.adc_range * k * (t.g_max_us - t.g_min_us) / (2**t.adc_bits - 2)
+        return step, (2 ** (t.adc_bits - 1) - 1) * step
+
+    def per_read(self, t_s: float, read_noise: bool = True, adc: bool = True) -> Network:
+        """The network read at ``t_s`` (drift, IR drop) whose every delivery draws fresh read noise and whose
+        per-step column sums go through the ADC (:class:`snn.model.AnalogRead`; see the module docstring)."""
+        t = self.target
+        w = self.weights(t_s)
+        net = self.mapped.network
+        projs = []
+        for p in net.projections:
+            k = self.mapped.projections[p.name].k
+            std = k * t.read_noise_rel * t.g_max_us * np.sqrt(2.0 if t.differential else 1.0) if read_noise else 0.0
+            step, clip = self._adc_grid(k) if adc else (0.0, np.inf)
+            projs.append(dataclasses.replace(p, weights=w[p.name], read=AnalogRead(float(std), float(step),
+                                                                                  float(clip))))
+        return dataclasses.replace(net, projections=projs, name=f"{net.name}@t={t_s:g}s")
 
     def at_time(self, t_s: float, read_seed: int | None = None, adc: bool = False) -> Network:
         """The mapped network with weights read at ``t_s`` seconds after programming (see the module docstring)."""

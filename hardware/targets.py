@@ -139,7 +139,7 @@ class RRAMCrossbar(TargetProfile):
     p_stuck_off: float = _f(0.0, "prob", "probability a device is stuck at g_min (stuck-at-off, high resistance)")
     dac_bits: int = _f(7, "int>=1", "input DAC resolution (bits)")
     dac_range: float = _f(1.0, "float>0", "input DAC full scale, in units of the largest input (a spike = 1)")
-    adc_bits: int = _f(9, "int>=1", "output ADC resolution (bits)")
+    adc_bits: int = _f(9, "int>=2", "output ADC resolution (bits; >= 2: the grid has 2**bits - 2 steps)")
     adc_range: float = _f(12.0, "float>0",
                           "output ADC full scale ±range, in units of the largest weight times the largest input")
     ir_drop: float = _f(0.0, "float>=0", "IR-drop factor γ: g_eff = g·(1 − γ·(row + col)/(rows + cols))")

@@ -139,19 +139,30 @@ def test_emulate_writes_the_recording_of_the_api_run(config, tmp_path):
 
 
 def test_rram_emulation_reads_the_programmed_devices(config):
-    net, _ = load_config(config)
+    # expected: hardware.rram's equations (module docstring) on the profile's own numbers
+    net, settings = load_config(config)
     mapped = map_network(net, load_target("rram_aihwkit"))
-    emulated = emulated_network(mapped, t_s=3600.0, seed=5, read_noise=False, adc=False)
+    t = mapped.target
+    emulated = emulated_network(mapped, t_s=3600.0, seed=5)
     expected = program(mapped, seed=5).weights(3600.0)
     for p in emulated.projections:
-        np.testing.assert_array_equal(np.broadcast_to(p.weights, expected[p.name].shape), expected[p.name])
-    # noise on: the same seed reads the same weights, another seed other ones; the mapped network is untouched
-    a = emulated_network(mapped, t_s=3600.0, seed=5)
-    b = emulated_network(mapped, t_s=3600.0, seed=5)
-    c = emulated_network(mapped, t_s=3600.0, seed=6)
-    wa, wb, wc = (np.asarray(x.projections[0].weights) for x in (a, b, c))
-    np.testing.assert_array_equal(wa, wb)
-    assert not np.array_equal(wa, wc)
+        np.testing.assert_array_equal(p.weights, expected[p.name])
+        k = mapped.projections[p.name].k
+        step = 2 * t.adc_range * k * (t.g_max_us - t.g_min_us) / (2**t.adc_bits - 2)
+        assert p.read.noise_std == pytest.approx(k * t.read_noise_rel * t.g_max_us * np.sqrt(2))
+        assert p.read.adc_step == pytest.approx(step)
+        assert p.read.adc_max == pytest.approx((2 ** (t.adc_bits - 1) - 1) * step)
+    assert all(p.read is None for p in mapped.network.projections)  # the mapped network is not changed
+    ideal = emulated_network(mapped, t_s=3600.0, seed=5, read_noise=False, adc=False)
+    assert all(p.read.noise_std == 0 and p.read.adc_step == 0 for p in ideal.projections)
+    # per-read noise reaches the spikes: the same seed repeats them, the ideal read gives other ones
+    runs = [emulate(mapped, settings.duration, trials=2, seed=5, **kw)
+            for kw in ({}, {}, {"read_noise": False, "adc": False})]
+    a, b, c = (_spikes(r) for r in runs)
+    for (s1, i1), (s2, i2) in zip(a, b, strict=True):
+        np.testing.assert_array_equal(s1, s2)
+        np.testing.assert_array_equal(i1, i2)
+    assert any(not np.array_equal(s1, s3) or not np.array_equal(i1, i3) for (s1, i1), (s3, i3) in zip(a, c))
     assert emulated_network(map_network(net, load_target("loihi2"))).name.endswith("@loihi2")
 
 

@@ -162,6 +162,11 @@ class CompiledNetwork:
     q_channel: np.ndarray
     q_pre0: np.ndarray
     q_post0: np.ndarray
+    # analog read model per projection (snn.model.AnalogRead): noise std, ADC step, ADC clip (mV); q_read < 0: none,
+    # else its row in these arrays
+    q_read: np.ndarray
+    read_par: np.ndarray  # (read projections, 3) float64
+    read_width: int  # largest target population of a read projection: the per-trial scratch it needs
     prob: np.ndarray
     nmean: np.ndarray
     nstd: np.ndarray
@@ -284,6 +289,9 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
     q_post0 = np.zeros(n_proj, np.int64)
     q_row0 = np.zeros(n_proj, np.int64)
     q_doff0 = np.zeros(n_proj, np.int64)
+    q_read = np.full(n_proj, -1, np.int64)
+    read_par: list[tuple[float, float, float]] = []
+    read_width = 0
     indptrs, indices_l, weights_l, doff_l = [], [], [], []
     q_perm: list[np.ndarray | None] = []
     read_back = {m.projection for m in net.monitors if isinstance(m, WeightMonitor)}
@@ -299,6 +307,10 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
         q_pre0[q] = p_start[pre_k]
         q_post0[q] = p_start[post_k]
         q_max[q] = proj.max_delay
+        if proj.read is not None:
+            q_read[q] = len(read_par)
+            read_par.append((proj.read.noise_std, proj.read.adc_step, proj.read.adc_max))
+            read_width = max(read_width, int(p_start[post_k + 1] - p_start[post_k]))
         q_row0[q] = n_rows
         indptrs.append(conn.indptr + n_syn)  # absolute synapse positions in the flat arrays
         n_rows += conn.indptr.size
@@ -331,7 +343,8 @@ def compile_network(net: Network, dtype: type) -> CompiledNetwork:
         indptr=_flat(indptrs, np.int64), indices=_flat(indices_l, np.int32),
         weights=_flat(weights_l, dtype).reshape(1, -1), doff=_flat(doff_l, _offset_dtype(doff_l)), q_doff0=q_doff0,
         q_const_delay=q_const, q_max_delay=q_max, q_channel=q_channel, q_pre0=q_pre0,
-        q_post0=q_post0, prob=prob, nmean=nmean, nstd=nstd,
+        q_post0=q_post0, q_read=q_read, read_par=np.asarray(read_par, np.float64).reshape(-1, 3),
+        read_width=read_width, prob=prob, nmean=nmean, nstd=nstd,
         plastic=build_plastic_tables(plastic_items, n_proj, net.dt, dtype), q_perm=q_perm, q_syn0=q_syn0,
     )
 

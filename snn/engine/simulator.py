@@ -59,6 +59,10 @@ class _Run:
     grp_last: np.ndarray  # (trials, groups) step of each group's last arrival
     post_tr: np.ndarray  # (trials, target neurons, 2) postsynaptic traces
     post_last: np.ndarray
+    # per-trial scratch of analog-read projections (see snn.model.analog): sums, in-use marks, touched list
+    read_acc: np.ndarray
+    read_seen: np.ndarray
+    read_touched: np.ndarray
 
 
 class Simulator:
@@ -197,6 +201,9 @@ class Simulator:
             rate_out=np.zeros((trials, chunk_steps, len(cn.names)), np.int32),
             events=np.zeros(trials, np.int64), counts=np.zeros((trials, len(cn.names)), np.int64),
             t_at=np.zeros(trials, np.int64), pnext=np.full((trials, len(cn.names)), -1, np.int64),
+            read_acc=np.zeros((trials, cn.read_width), np.float64),
+            read_seen=np.zeros((trials, cn.read_width), np.uint8),
+            read_touched=np.zeros((trials, cn.read_width), np.int64),
             **self._plastic_state(trials, learning),
         )
 
@@ -303,6 +310,7 @@ class Simulator:
                         run.hist, run.hist_ptr,
                         cn.q_pre, cn.q_row0, cn.indptr, cn.indices, cn.weights, cn.doff, cn.q_doff0,
                         cn.q_const_delay, cn.q_max_delay, cn.q_channel, cn.q_pre0, cn.q_post0,
+                        cn.q_read, cn.read_par, run.read_acc, run.read_seen, run.read_touched,
                         pt.q_plastic, pt.pl_int, pt.pl_par, pt.pl_tab, run.pw, run.grp, run.grp_last, run.post_tr,
                         run.post_last,
                         pt.csc_ptr, pt.csc_syn, pt.csc_grp, run.learn,

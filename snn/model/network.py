@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from snn.errors import ConfigError
+from snn.model.analog import AnalogRead
 from snn.model.connectivity import Connectivity, frozen_array
 from snn.model.neurons import ConductanceLIF, NeuronModel
 from snn.model.plasticity import STDP, TripletSTDP, TsodyksMarkram
@@ -290,6 +291,7 @@ class Projection:
     name: str = ""
     plasticity: STDP | TripletSTDP | None = None
     stp: TsodyksMarkram | None = None
+    read: AnalogRead | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -330,6 +332,11 @@ class Projection:
             object.__setattr__(self, "delays", frozen_array(d, np.uint16, f"{path}.delays"))
         if self.plasticity is not None:
             self.plasticity.check_weights(w, path)
+        if self.read is not None:
+            if not isinstance(self.read, AnalogRead):
+                raise ConfigError(f"{path}.read", self.read, "must be an AnalogRead, or None")
+            if self.plasticity is not None or self.stp is not None:
+                raise ConfigError(f"{path}.read", self.read, "needs a static projection (no plasticity or stp)")
 
     @property
     def max_delay(self) -> int:
@@ -570,7 +577,8 @@ class Network:
                 p.name: {"pre": p.pre, "post": p.post, "target": p.target, "synapses": p.connectivity.nnz,
                          "max_delay_steps": p.max_delay,
                          "plasticity": p.plasticity.as_dict() if p.plasticity is not None else None,
-                         "stp": p.stp.as_dict() if p.stp is not None else None}
+                         "stp": p.stp.as_dict() if p.stp is not None else None,
+                         "read": p.read.as_dict() if p.read is not None else None}
                 for p in self.projections
             },
             "metadata": self.metadata,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from snn.engine.kernels.delivery import deliver_delayed, deliver_rows
+from snn.engine.kernels.delivery import deliver_delayed, deliver_delayed_read, deliver_read, deliver_rows
 from snn.engine.kernels.layout import (
     F_RECORD,
     F_UNIFORM_RATE,
@@ -72,7 +72,7 @@ def trial_steps(
     v, ie, ii, aux, ls, reset_value,
     hist, hist_ptr,
     q_pre, q_row0, indptr, indices, weights, doff, q_doff0, q_const_delay, q_max_delay, q_channel, q_pre0,
-    q_post0,
+    q_post0, q_read, read_par, read_acc, read_seen, read_touched,
     q_plastic, pl_int, pl_par, pl_tab, pw, grp, grp_last, post_tr, post_last, csc_ptr, csc_syn, csc_grp, learn,
     prob, pnext, st_ptr, st_idx,
     nmean, nstd, rng,
@@ -155,6 +155,20 @@ def trial_steps(
                                             ieb, iib, vb, lsb, learn, pl_int[r], pl_par[r], pl_tab[r], pwb, grpb,
                                             grp_lastb,
                                             post_trb, post_lastb)
+            elif q_read[q] >= 0:  # an analog crossbar read (snn.model.AnalogRead)
+                if d_const >= 0:
+                    src = (t - d_const) % n_slots
+                    f0 = hist_ptr[b, src, p]
+                    f1 = hist_ptr[b, src, p + 1]
+                    if f1 > f0:
+                        n_events += deliver_read(t, hist, b, src, f0, f1, q_pre0[q], indptr, q_row0[q], indices,
+                                                 wrow, q_channel[q], q_post0[q], reset_value, ieb, iib, vb, lsb,
+                                                 read_par[q_read[q]], rng, read_acc[b], read_seen[b], read_touched[b])
+                else:
+                    n_events += deliver_delayed_read(t, b, p, q_max_delay[q], hist, hist_ptr, q_pre0[q], indptr,
+                                                     q_row0[q], indices, wrow, doff, q_doff0[q], q_channel[q],
+                                                     q_post0[q], reset_value, ieb, iib, vb, lsb, read_par[q_read[q]],
+                                                     rng, read_acc[b], read_seen[b], read_touched[b])
             elif d_const >= 0:
                 src = (t - d_const) % n_slots
                 f0 = hist_ptr[b, src, p]
@@ -183,7 +197,7 @@ def run_chunk(
     v, ie, ii, aux, ls, reset_value,
     hist, hist_ptr,
     q_pre, q_row0, indptr, indices, weights, doff, q_doff0, q_const_delay, q_max_delay, q_channel, q_pre0,
-    q_post0,
+    q_post0, q_read, read_par, read_acc, read_seen, read_touched,
     q_plastic, pl_int, pl_par, pl_tab, pw, grp, grp_last, post_tr, post_last, csc_ptr, csc_syn, csc_grp, learn,
     prob, pnext, st_ptr, st_idx,
     nmean, nstd, rng,
@@ -201,7 +215,7 @@ def run_chunk(
             v, ie, ii, aux, ls, reset_value,
             hist, hist_ptr,
             q_pre, q_row0, indptr, indices, weights, doff, q_doff0, q_const_delay, q_max_delay, q_channel,
-            q_pre0, q_post0,
+            q_pre0, q_post0, q_read, read_par, read_acc, read_seen, read_touched,
             q_plastic, pl_int, pl_par, pl_tab, pw, grp, grp_last, post_tr, post_last, csc_ptr, csc_syn, csc_grp, learn,
             prob, pnext, st_ptr, st_idx,
             nmean, nstd, rng,
