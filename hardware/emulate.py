@@ -14,7 +14,8 @@ emulation too.
   values the hardware holds (weights, thresholds, resets and biases on the target's grid; decays replaced by those
   the target realises), so the engine runs it as it is. Per-step rounding and saturation of the state registers are
   not applied here; the bit-exact integer emulations are :func:`hardware.xylo.xylo_evolve` (checked against
-  SynSense's ``xylosim``) and the chip-specific modules next to it.
+  SynSense's ``xylosim``) and :func:`hardware.loihi.loihi_evolve` (Lava's ``PyLifModelBitAcc``), each built from the
+  mapped network (:func:`hardware.loihi.loihi_from_mapped`).
 
 Same ``seed`` gives the same conductances and the same engine run (read noise included), at any thread count.
 """
