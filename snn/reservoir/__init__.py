@@ -13,7 +13,9 @@
   :mod:`snn.reservoir.sampler`: seeded parameter-space sampling of reservoir specs.
 - :mod:`snn.reservoir.three_factor`: error-modulated, gated three-factor Hebbian readout (Yamada & Chao 2025,
   reconstructed), with the what/when paradigm in :mod:`snn.reservoir.paradigm`.
-- :mod:`snn.reservoir.config`, :mod:`snn.reservoir.pipeline`: ``snn reservoir CONFIG`` end to end.
+- :mod:`snn.reservoir.config`, :mod:`snn.reservoir.pipeline`: ``snn reservoir CONFIG`` end to end, with the
+  reservoir kinds (``"lsm"``, ``"izhikevich"``) of :mod:`snn.reservoir.kinds`; both reservoirs take their
+  input synapses from :func:`snn.reservoir.inputs.channel_projection`.
 - :mod:`snn.reservoir.force`: spiking FORCE learning (Nicola & Clopath 2017): :class:`ForceSpec`, :func:`run_force`.
 
 Times in seconds; event timestamps in µs; potentials and weights in mV.

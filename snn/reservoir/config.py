@@ -6,8 +6,12 @@ Sections and keys (times in seconds; every key optional unless marked)::
                   seed (split and readout folds); test_fraction (digits / mnist5k)
     [encoder]     kind = "saccade" | "poisson" | "latency"; every other key is a parameter of
                   SaccadeCamera / PoissonEncoder / LatencyEncoder (snn.data.encoders)
-    [reservoir]   kind = "lsm"; n_neurons (optional check against the grid); every other key is a field of
-                  LSMSpec (snn.reservoir.lsm), e.g. shape = [10, 10, 10], weights = [...], input_weight_exc
+    [reservoir]   kind = "lsm" | "izhikevich"; n_neurons (optional check against the reservoir's size);
+                  every other key is a field of the kind's spec:
+                  lsm: LSMSpec (snn.reservoir.lsm), e.g. shape = [10, 10, 10], weights = [...], input_weight_exc;
+                  izhikevich: IzhikevichReservoirSpec (snn.reservoir.izhikevich), e.g. n_exc, n_inh, p_connect,
+                  w_exc, w_inh, noise_exc, input_p, input_weight; not dt and n_inputs, which come from
+                  simulation.dt (<= 1e-3 s for this kind) and the encoder's channels
     [simulation]  dt, duration, batch (samples per simulator run), seed (reservoir structure), dtype
     [features]    kind = "counts" | "traces" | "counts+traces"; bin_s; tau_s; times_s
     [readout]     kind = "ridge" | "logistic"; folds; alphas (ridge) or Cs (logistic): candidate grid
@@ -29,12 +33,14 @@ from snn.data.sources import SOURCES
 from snn.errors import ConfigError
 from snn.io.config import _check_keys, _choice, _integer, _jsonable, _number, _table, read_toml
 from snn.reservoir.features import FEATURES
+from snn.reservoir.izhikevich import PAPER_STEP_S
+from snn.reservoir.kinds import RESERVOIRS, ReservoirSpec
 from snn.reservoir.lsm import LSMSpec
 
 #: encoder kinds of ``[encoder] kind`` -> their classes
 ENCODERS = {"saccade": SaccadeCamera, "poisson": PoissonEncoder, "latency": LatencyEncoder}
-#: reservoir kinds of ``[reservoir] kind`` -> their spec classes
-RESERVOIRS = {"lsm": LSMSpec}
+#: spec fields a ``[reservoir]`` table may not set, per kind: the run sets them (field -> where from)
+RUN_FIELDS = {"lsm": {}, "izhikevich": {"dt": "simulation.dt", "n_inputs": "the encoder's channel count"}}
 READOUTS = ("ridge", "logistic")
 _SECTIONS = {"data", "encoder", "reservoir", "simulation", "features", "readout", "report"}
 
@@ -53,7 +59,7 @@ class ReservoirStudy:
     data_seed: int
     test_fraction: float
     encoder: Any
-    spec: LSMSpec
+    spec: ReservoirSpec
     dt: float
     duration_s: float
     batch: int
@@ -75,12 +81,15 @@ def load_study(path: str | Path) -> ReservoirStudy:
     return study_from_dict(read_toml(path), name=Path(path).stem)
 
 
-def _params(table: dict[str, Any], path: str, cls: type, skip: set[str]) -> Any:
-    """``cls(**table without skip)``; unknown fields get the allowed ones, lists become tuples, and the class's
-    own errors (``lsm.shape``, ``saccade.theta``) are re-keyed to the TOML section (``reservoir.shape``)."""
-    fields = {f.name for f in dataclasses.fields(cls) if f.init}
+def _params(table: dict[str, Any], path: str, cls: type, skip: set[str], run: dict[str, Any] | None = None,
+            hidden: set[str] | None = None) -> Any:
+    """``cls(**table without skip, **run)``; unknown fields get the allowed ones (not ``hidden``: fields the run
+    sets), lists become tuples, and the class's own errors (``lsm.shape``, ``saccade.theta``) are re-keyed to the
+    TOML section (``reservoir.shape``)."""
+    fields = {f.name for f in dataclasses.fields(cls) if f.init} - (hidden or set())
     _check_keys(table, fields | skip, path)
     kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items() if k not in skip}
+    kwargs.update(run or {})
     try:
         return cls(**kwargs)
     except ConfigError as exc:
@@ -124,18 +133,27 @@ def study_from_dict(data: dict[str, Any], name: str = "reservoir") -> ReservoirS
     kind = _choice(e.get("kind", "saccade"), "encoder.kind", tuple(ENCODERS))
     encoder = _params(e, "encoder", ENCODERS[kind], {"kind"})
 
-    r = dict(sec["reservoir"])
-    _choice(r.get("kind", "lsm"), "reservoir.kind", tuple(RESERVOIRS))
-    spec = _params(r, "reservoir", LSMSpec, {"kind", "n_neurons"})
-    if "n_neurons" in r and r["n_neurons"] != spec.n_neurons:
-        raise ConfigError("reservoir.n_neurons", r["n_neurons"],
-                          f"does not match the grid {list(spec.shape)} = {spec.n_neurons} neurons")
-
     s = sec["simulation"]
     _check_keys(s, {"dt", "duration", "batch", "seed", "dtype"}, "simulation")
     dt = _number(s.get("dt", 5e-4), "simulation.dt", 0.0)
     if not 0 < dt < 1:
         raise ConfigError("simulation.dt", dt, "must be a number of seconds in (0, 1)")
+
+    r = dict(sec["reservoir"])
+    reservoir = _choice(r.get("kind", "lsm"), "reservoir.kind", tuple(RESERVOIRS))
+    for key, origin in RUN_FIELDS[reservoir].items():
+        if key in r:
+            raise ConfigError(f"reservoir.{key}", r[key], f"is set by the run ({origin}), not here")
+    if reservoir == "izhikevich" and dt > PAPER_STEP_S:
+        raise ConfigError("simulation.dt", dt, f"must be <= {PAPER_STEP_S:g} s for the izhikevich reservoir "
+                                               "(Euler on Izhikevich's equations)")
+    spec = _params(r, "reservoir", RESERVOIRS[reservoir], {"kind", "n_neurons"},
+                   run={"dt": dt} if reservoir == "izhikevich" else None, hidden=set(RUN_FIELDS[reservoir]))
+    if "n_neurons" in r and r["n_neurons"] != spec.n_neurons:
+        size = (f"the grid {list(spec.shape)}" if isinstance(spec, LSMSpec)
+                else f"n_exc + n_inh = {spec.n_exc} + {spec.n_inh}")
+        raise ConfigError("reservoir.n_neurons", r["n_neurons"], f"does not match {size} = {spec.n_neurons} neurons")
+
     duration = _number(s.get("duration", 0.315), "simulation.duration", 0.0)
     _whole_steps(duration, dt, "simulation.duration")
 

@@ -25,7 +25,8 @@ import numpy as np
 from snn.engine.recording import Recording
 from snn.engine.simulator import Simulator
 from snn.errors import ConfigError
-from snn.reservoir.lsm import POPULATION, LSMSpec, build_lsm
+from snn.reservoir.kinds import ReservoirSpec, build_reservoir, population_of
+from snn.reservoir.lsm import POPULATION
 
 #: feature kinds of :func:`extract_features`; "counts+traces" concatenates the two (counts columns first)
 FEATURES = ("counts", "traces", "counts+traces")
@@ -121,24 +122,25 @@ def trace_series(rec: Recording, population: str = POPULATION, tau_s: float = 0.
     return out
 
 
-def extract_features(spec: LSMSpec, events: Sequence[np.ndarray], sensor_size: Sequence[int], duration_s: float,
+def extract_features(spec: ReservoirSpec, events: Sequence[np.ndarray], sensor_size: Sequence[int], duration_s: float,
                      dt: float, seed: int, *, batch: int = 64, kind: str = "counts", bin_s: float = 0.05,
                      tau_s: float = 0.03, times_s: Sequence[float] | None = None, dtype: str = "float32",
                      input_name: str = "events", progress: Callable[[int], object] | None = None) -> np.ndarray:
     """Features of every sample (one event stream each, timestamps in µs) after ``duration_s`` seconds in the
-    LSM built from ``spec`` and ``seed`` with step ``dt`` (seconds): shape (samples, features), float64.
+    reservoir built from ``spec`` and ``seed`` with step ``dt`` (seconds): shape (samples, features), float64.
+    ``spec``: an :class:`~snn.reservoir.lsm.LSMSpec` or an
+    :class:`~snn.reservoir.izhikevich.IzhikevichReservoirSpec` (see :func:`snn.reservoir.kinds.build_reservoir`).
 
     Samples run ``batch`` at a time as the trials of one :class:`~snn.engine.simulator.Simulator` run
     (parallel over cores). ``kind``: ``"counts"`` (:func:`binned_counts` with ``bin_s``), ``"traces"``
     (:func:`filtered_traces` with ``tau_s``, ``times_s``) or ``"counts+traces"`` (both from the same run,
-    counts columns first). The network has no per-trial randomness, so the
-    result is the same for any ``batch`` and thread count. ``progress``, if given, is called with the number
-    of samples finished after every batch (e.g. a progress bar's ``update``).
+    counts columns first). The LSM (and an Izhikevich reservoir without thalamic noise) has no per-trial
+    randomness, so the result is the same for any ``batch`` and thread count. ``progress``, if given, is called
+    with the number of samples finished after every batch (e.g. a progress bar's ``update``).
     """
     from snn.data.events import to_input
 
-    if not isinstance(spec, LSMSpec):
-        raise ConfigError("lsm", spec, "must be an LSMSpec")
+    population = population_of(spec)
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
         raise ConfigError("features.batch", batch, "must be an integer >= 1")
     if kind not in FEATURES:
@@ -156,15 +158,15 @@ def extract_features(spec: LSMSpec, events: Sequence[np.ndarray], sensor_size: S
     parts = []
     for start in range(0, len(streams), int(batch)):
         source = to_input(streams[start:start + int(batch)], sensor_size, input_name)
-        net = build_lsm(spec, source, dt, seed)
+        net = build_reservoir(spec, source, dt, seed)
         rec = Simulator(net, dtype=dtype).run(duration_s, trials=len(source.events), seed=0)
         if kind == "counts":
-            parts.append(binned_counts(rec, POPULATION, bin_s))
+            parts.append(binned_counts(rec, population, bin_s))
         elif kind == "traces":
-            parts.append(filtered_traces(rec, POPULATION, tau_s, times_s))
+            parts.append(filtered_traces(rec, population, tau_s, times_s))
         else:
-            parts.append(np.hstack([binned_counts(rec, POPULATION, bin_s),
-                                    filtered_traces(rec, POPULATION, tau_s, times_s)]))
+            parts.append(np.hstack([binned_counts(rec, population, bin_s),
+                                    filtered_traces(rec, population, tau_s, times_s)]))
         if progress is not None:
             progress(len(source.events))
     return np.concatenate(parts, axis=0)

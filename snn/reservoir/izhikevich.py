@@ -54,6 +54,7 @@ from snn.errors import ConfigError
 from snn.model.connectivity import Connectivity
 from snn.model.network import Network, NoiseCurrent, Population, Projection, Source, SpikeMonitor
 from snn.model.neurons import Izhikevich
+from snn.reservoir.inputs import channel_projection
 
 #: name of the reservoir population in the networks built here
 POPULATION = "reservoir"
@@ -237,15 +238,14 @@ def reservoir_population(spec: IzhikevichReservoirSpec, seed: int) -> Population
 
 def input_projection(spec: IzhikevichReservoirSpec, source: Source, seed: int) -> Projection:
     """Synapses from every channel of ``source`` to the reservoir (probability ``input_p``, weight
-    ``input_weight`` mV, excitatory; none onto inhibitory neurons unless ``input_to_inh``)."""
+    ``input_weight`` mV, excitatory; none onto inhibitory neurons unless ``input_to_inh``), built by
+    :func:`snn.reservoir.inputs.channel_projection` as the LSM's input is."""
     spec = _check_spec(spec)
     seed = _check_seed(seed)
-    n_post = spec.n_neurons if spec.input_to_inh else spec.n_exc
-    block = fixed_probability(source.size, n_post, spec.input_p, seed=_subseed(seed, 2))
-    conn = Connectivity(source.size, spec.n_neurons, block.indptr, block.indices)
     target = "delta" if spec.synapse == "delta" else "exc"
-    return Projection(source.name, POPULATION, conn, weights=spec.input_weight * _charge_factor(spec, target),
-                      delays=0, target=target, name="input")
+    return channel_projection(source, POPULATION, spec.n_neurons, spec.input_p, seed,
+                              mean_weight=spec.input_weight * _charge_factor(spec, target), target=target,
+                              n_targets=None if spec.input_to_inh else spec.n_exc)
 
 
 def build_izhikevich_reservoir(spec: IzhikevichReservoirSpec, seed: int, source: Source | None = None,

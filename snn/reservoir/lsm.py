@@ -45,11 +45,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from snn.connect.builders import distance_dependent, fixed_probability, from_pairs, grid_positions
+from snn.connect.builders import distance_dependent, from_pairs, grid_positions
 from snn.errors import ConfigError
 from snn.model.network import Network, Population, Projection, Source, SpikeMonitor
 from snn.model.neurons import LIF
 from snn.model.plasticity import TsodyksMarkram
+from snn.reservoir.inputs import channel_projection
 
 #: connection types, pre letter first
 TYPES = ("EE", "EI", "IE", "II")
@@ -265,20 +266,15 @@ def reservoir_population(spec: LSMSpec, seed: int) -> Population:
 
 def input_projection(spec: LSMSpec, source: Source, dt: float, seed: int) -> Projection:
     """Input synapses from every channel of ``source`` to the reservoir, each pair with probability
-    ``spec.input_p``; weights (mV, gamma spread with ``spec.weight_cv``) by target type."""
+    ``spec.input_p``; weights (mV, gamma spread with ``spec.weight_cv``) by target type. Built by
+    :func:`snn.reservoir.inputs.channel_projection`, shared with the Izhikevich reservoir."""
     seed = _check_seed(seed)
     dt = _check_dt(dt)
     exc = excitatory_mask(spec, seed)
-    conn = fixed_probability(source.size, spec.n_neurons, spec.input_p, seed=_subseed(seed, 2))
-    rng = np.random.default_rng(_subseed(seed, 3))
-    mean = np.where(exc[conn.indices], spec.input_weight_exc, spec.input_weight_inh)
-    if spec.weight_cv > 0:
-        shape = 1.0 / spec.weight_cv**2
-        w = rng.gamma(shape, 1.0 / shape, conn.nnz) * mean
-    else:
-        w = mean.astype(np.float64)
-    d = int(np.rint(spec.input_delay / dt + 1e-9))
-    return Projection(source.name, POPULATION, conn, weights=w, delays=d, target="exc", name="input")
+    return channel_projection(source, POPULATION, spec.n_neurons, spec.input_p, seed,
+                              mean_weight=np.where(exc, spec.input_weight_exc, spec.input_weight_inh),
+                              cv=spec.weight_cv, delay_steps=int(np.rint(spec.input_delay / dt + 1e-9)),
+                              target="exc")
 
 
 def build_lsm(spec: LSMSpec, source: Source, dt: float, seed: int, record: bool = True) -> Network:

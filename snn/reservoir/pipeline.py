@@ -64,7 +64,7 @@ def run_study(study: ReservoirStudy, out_dir: str | os.PathLike[str], progress: 
     from snn.io.atomic import write_json
     from snn.io.plot import confusion, raster
     from snn.reservoir.features import extract_features
-    from snn.reservoir.lsm import build_lsm
+    from snn.reservoir.kinds import build_reservoir
 
     out = Path(out_dir)
     _check_out_dir(out)
@@ -110,9 +110,10 @@ def run_study(study: ReservoirStudy, out_dir: str | os.PathLike[str], progress: 
     labels = [str(names[int(c)]) if isinstance(c, (int, np.integer)) and int(c) < len(names) else str(c)
               for c in classes]
 
-    # one test sample again, recorded, for the raster (same network: same spec, seed and dt)
+    # one test sample again, recorded, for the raster (same network: same spec, seed and dt; an Izhikevich
+    # reservoir's thalamic noise, if any, is trial 0's here)
     sample = test.events[study.raster_sample]
-    net = build_lsm(study.spec, to_input([sample], sensor, "events"), study.dt, study.seed)
+    net = build_reservoir(study.spec, to_input([sample], sensor, "events"), study.dt, study.seed)
     rec = Simulator(net, dtype=study.dtype).run(study.duration_s, trials=1, seed=0)
     out.mkdir(parents=True, exist_ok=True)
     raster(rec, out / "raster.png", trial=0)
