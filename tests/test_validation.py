@@ -355,6 +355,14 @@ def test_bad_duration(sim, duration):
     _check(info, "simulation.duration", repr(duration), "seconds >= 0")
 
 
+def test_duration_beyond_the_int32_step_counters(sim):
+    from snn.engine.simulator import MAX_STEPS
+
+    with pytest.raises(ConfigError) as info:
+        sim.run((MAX_STEPS + 1) * DT)
+    _check(info, "simulation.duration", repr((MAX_STEPS + 1) * DT), "int32 step counters")
+
+
 @pytest.mark.parametrize("trials", [0, -1, 1.0, "2", None, True])
 def test_bad_trials(sim, trials):
     with pytest.raises(ConfigError) as info:

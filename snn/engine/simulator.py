@@ -16,6 +16,10 @@ from snn.engine.recording import MemorySink, RunInfo, Sink
 from snn.errors import ConfigError
 from snn.model.network import Network, RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 
+#: longest run in steps: spike steps and last-spike steps are int32, and ``t - last`` must not overflow from the
+#: initial last spike (layout.NEVER_SPIKED = -2**30)
+MAX_STEPS = 2**30 - 2**16
+
 #: memory budget for the per-chunk rate and state-monitor buffers (bytes)
 _CHUNK_BUFFER_BYTES = 256 << 20
 
@@ -108,6 +112,9 @@ class Simulator:
         """
         if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not (0 <= duration < np.inf):
             raise ConfigError("simulation.duration", duration, "must be a finite number of seconds >= 0")
+        if round(duration / self.network.dt) > MAX_STEPS:
+            raise ConfigError("simulation.duration", duration, f"must be at most {MAX_STEPS} steps of dt = "
+                                                               f"{self.network.dt:g} s (int32 step counters)")
         if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
             raise ConfigError("simulation.trials", trials, "must be an integer >= 1")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
