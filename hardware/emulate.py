@@ -14,8 +14,9 @@ emulation too.
   values the hardware holds (weights, thresholds, resets and biases on the target's grid; decays replaced by those
   the target realises), so the engine runs it as it is. Per-step rounding and saturation of the state registers are
   not applied here; the bit-exact integer emulations are :func:`hardware.xylo.xylo_evolve` (checked against
-  SynSense's ``xylosim``) and :func:`hardware.loihi.loihi_evolve` (Lava's ``PyLifModelBitAcc``), each built from the
-  mapped network (:func:`hardware.loihi.loihi_from_mapped`).
+  SynSense's ``xylosim``), :func:`hardware.loihi.loihi_evolve` (Lava's ``PyLifModelBitAcc``) and
+  :func:`hardware.fpga.fpga_evolve` (an ``ap_fixed`` HLS datapath), each built from the mapped network
+  (:func:`hardware.loihi.loihi_from_mapped`, :func:`hardware.fpga.fpga_from_mapped`).
 
 Same ``seed`` gives the same conductances and the same engine run (read noise included), at any thread count.
 """

@@ -35,8 +35,8 @@ realises): bitshift ``alpha = 1 - 2**-k``, ``k = round(log2(tau/dt))`` (Rockpool
 ``rounding="stochastic"`` rounds ``x`` up with probability ``x - floor(x)`` from ``seed`` (same seed, same codes).
 Not emulated here (a float engine runs the mapped network): per-step rounding and saturation of the state
 registers, Loihi's weight exponent, spike limits per step; the bit-exact integer emulations take the mapped network
-instead (:func:`hardware.loihi.loihi_from_mapped`, :mod:`hardware.xylo`). See the module docs of :mod:`hardware.rram` for the
-analog non-idealities.
+instead (:func:`hardware.loihi.loihi_from_mapped`, :mod:`hardware.xylo`, :func:`hardware.fpga.fpga_from_mapped`).
+See the module docs of :mod:`hardware.rram` for the analog non-idealities.
 """
 
 from __future__ import annotations
