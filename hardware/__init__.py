@@ -49,7 +49,7 @@ from hardware.targets import (
     preset_names,
     target_from_dict,
 )
-from hardware.xylo import XyloConfig, XyloResult, XyloState, xylo_evolve
+from hardware.xylo import XyloConfig, XyloResult, XyloState, xylo_evolve, xylo_from_mapped
 
 #: the passes of the target layer, in the order a flow calls them
 TARGET_PASSES = ("check", "map_network", "program", "emulate", "estimate", "export_rram", "export_fpga")
@@ -61,4 +61,4 @@ __all__ = ["TARGET_PASSES", "ApFixed", "check", "CheckReport", "default_coef_for
            "LoihiResult", "LoihiState", "map", "map_network", "MappedNetwork", "NeuromorphicChip", "preset_names",
            "program", "ProgrammedNetwork", "read_mem", "read_rram_weights", "require_fit", "RRAMCrossbar", "run_nir",
            "target_from_dict", "TargetProfile", "TargetViolation", "to_nir", "Violation", "write_nir", "xylo_evolve",
-           "XyloConfig", "XyloResult", "XyloState"]
+           "XyloConfig", "xylo_from_mapped", "XyloResult", "XyloState"]

@@ -39,8 +39,22 @@ code saturates or wraps:
 
 Adding the same weight k times with saturation after each addition equals one saturating add of k · w (same sign),
 so delivery adds ``k · w`` once per synapse; the saturation after each source (not after the whole sum) is kept.
-Synapses arrive as per-source lists (CSR, ``ptr``/``post``/``syn``/``w``: the effective, already shifted and wrapped
-weights), zero weights left out (they change nothing).
+Weights arrive as effective, already shifted and wrapped values: the input weights as a dense (Nin, N · S) array
+(a zero weight adds 0 and changes nothing; dense rows let a channel's delivery run as vector instructions over all
+N · S states), the recurrent and readout weights as per-source lists (CSR ``ptr``/``tgt``/``w``, ``tgt = n · S +
+s``, zero weights left out), walked only for the sources that spiked in the previous step (kept in an ascending
+list built while recording the spikes, so (B) and (C) cost nothing for silent neurons and (D) clears only their
+buffer entries). (B) and (C) are interleaved per source: they change different states, so each state still gets
+its additions in ascending source order. A trial works on its own contiguous copy of the state, written back at
+the end.
+
+Speed (benchmarks.hardware ``xylo_speed``: 16 inputs, 1000 hidden neurons with 2 synapses, 8 readouts, ~0.05
+spikes per neuron and step): 16-20 µs of CPU per trial-step on one thread of the development machine (a shared
+2-core AMD EPYC); it was about 45 µs before the dense input rows, the list of spiking sources, the per-trial
+contiguous state (the batch's state arrays used to be trial-minor, so two threads shared cache lines and the
+second thread made the run slower, not faster), the written-out two-state neuron update and the branch-free
+decay. About half of what is left is the neuron update and its recording (every register of every neuron and
+step), a quarter the recurrent delivery.
 
 Loops run in a fixed order; trials are independent and run in parallel (``prange``), each in its own
 non-parallel call, so results do not depend on the number of numba threads.
@@ -75,18 +89,14 @@ def _wrap16(x: int) -> int:
 def _decay(v: int, d: int) -> int:
     """D(v, d): the amount the bit-shift decay removes, at least 1 in magnitude (XyloIAFNeuron.cpp ``decay``)."""
     q = v >> d
-    if q == 0:
-        if v > 0:
-            return 1
-        if v < 0:
-            return -1
-    return q
+    # v < 0 never shifts to 0 (floor), so the minimum decay only concerns 0 < v < 2**d; branch-free
+    return q + ((q == 0) & (v > 0))
 
 
 @njit(cache=True)
 def xylo_trial(x: np.ndarray,
-               in_ptr: np.ndarray, in_post: np.ndarray, in_syn: np.ndarray, in_w: np.ndarray,
-               rec_ptr: np.ndarray, rec_post: np.ndarray, rec_syn: np.ndarray, rec_w: np.ndarray,
+               w_in: np.ndarray,
+               rec_ptr: np.ndarray, rec_tgt: np.ndarray, rec_w: np.ndarray,
                out_ptr: np.ndarray, out_post: np.ndarray, out_w: np.ndarray,
                threshold: np.ndarray, bias: np.ndarray, dash_mem: np.ndarray, dash_syn: np.ndarray,
                threshold_out: np.ndarray, bias_out: np.ndarray, dash_mem_out: np.ndarray, dash_syn_out: np.ndarray,
@@ -98,10 +108,30 @@ def xylo_trial(x: np.ndarray,
     ``cur`` (N, S) and ``v`` (N,) hidden synaptic currents and membranes, ``cur_o`` (O,) and ``v_o`` (O,) readout
     ones, ``buf`` (N,) the hidden spike counts of the last step (delivered at the next). Outputs (written in
     place): ``spikes`` (T, N), ``spikes_out`` (T, O), ``vmem`` (T, N), ``isyn`` (T, N, S), ``vmem_out`` (T, O),
-    ``isyn_out`` (T, O), ``hibernation`` (T,). Parameters as in the module docstring; ``dash_syn`` (N, S)."""
+    ``isyn_out`` (T, O), ``hibernation`` (T,). ``w_in`` (Nin, N · S): dense effective input weights, column
+    n · S + s. Synapse lists: ``*_ptr`` per source, ``rec_tgt`` = n · S + s (the flat index of the target state),
+    ``out_post`` = o, ``*_w`` effective weights. Other parameters
+    as in the module docstring; ``dash_syn`` (N, S)."""
     n_steps, n_in = x.shape
     n_hid, n_syn = dash_syn.shape
     n_out = dash_syn_out.shape[0]
+    # the trial's state in local contiguous arrays whatever the caller's layout (one trial's registers stay
+    # together in cache and apart from the other threads' trials); copied back at the end
+    cur_l = np.empty(n_hid * n_syn, np.int64)
+    dsyn = np.empty(n_hid * n_syn, np.int64)
+    for n in range(n_hid):
+        for s in range(n_syn):
+            cur_l[n * n_syn + s] = cur[n, s]
+            dsyn[n * n_syn + s] = dash_syn[n, s]
+    v_l = v.copy()
+    buf_l = np.empty(n_hid, np.int64)
+    active = np.empty(n_hid, np.int64)  # sources with spikes to deliver, ascending
+    n_active = 0
+    for n in range(n_hid):
+        buf_l[n] = buf[n]
+        if buf[n] != 0:
+            active[n_active] = n
+            n_active += 1
     in_hm = False  # clear_recordings() at the start of every evolve() call
     for t in range(n_steps):
         go = True
@@ -111,62 +141,74 @@ def xylo_trial(x: np.ndarray,
             if k > 0:
                 in_hm = False
                 go = False
-                for j in range(in_ptr[p], in_ptr[p + 1]):
-                    n = in_post[j]
-                    s = in_syn[j]
-                    cur[n, s] = _sat(cur[n, s] + k * in_w[j])
-        # (B) hidden spikes of the previous step onto hidden neurons, then (C) onto readout neurons
-        for p in range(n_hid):
-            k = min(buf[p], MAX_SPIKES)
-            if k > 0:
-                in_hm = False
-                go = False
-                for j in range(rec_ptr[p], rec_ptr[p + 1]):
-                    n = rec_post[j]
-                    s = rec_syn[j]
-                    cur[n, s] = _sat(cur[n, s] + k * rec_w[j])
-        for p in range(n_hid):
-            k = min(buf[p], MAX_SPIKES)
-            if k > 0:
-                for j in range(out_ptr[p], out_ptr[p + 1]):
-                    o = out_post[j]
-                    cur_o[o] = _sat(cur_o[o] + k * out_w[j])
-        # (D) the buffer now collects this step's spikes (alias spikes arrive before their target is evaluated)
-        buf[:] = 0
+                for i in range(n_hid * n_syn):  # dense row: a zero weight adds 0 and changes nothing
+                    cur_l[i] = _sat(cur_l[i] + k * w_in[p, i])
+        # (B) hidden spikes of the previous step onto hidden neurons and (C) onto readout neurons; only the
+        # sources that spiked (ascending); (B) and (C) touch different states, so interleaving them per source
+        # keeps each state's order of saturating additions. (D) their buffer entries are cleared on the way
+        if n_active > 0:
+            in_hm = False
+            go = False
+        for a in range(n_active):
+            p = active[a]
+            k = min(buf_l[p], MAX_SPIKES)
+            buf_l[p] = 0
+            for j in range(rec_ptr[p], rec_ptr[p + 1]):
+                i = rec_tgt[j]
+                cur_l[i] = _sat(cur_l[i] + k * rec_w[j])
+            for j in range(out_ptr[p], out_ptr[p + 1]):
+                o = out_post[j]
+                cur_o[o] = _sat(cur_o[o] + k * out_w[j])
         # (E) hidden neurons in ascending order
+        nonzero = 0  # OR of every pre-decay current and every dv: zero iff the hibernation rule's "no change"
         for n in range(n_hid):
-            total = 0
-            for s in range(n_syn):
-                c = cur[n, s]
-                if c != 0:
-                    go = False
-                c -= _decay(c, dash_syn[n, s])
-                cur[n, s] = c
-                total += c
-            dv = _sat(_wrap16(-_decay(v[n], dash_mem[n])) + total)
+            if n_syn == 2:
+                base = 2 * n
+                c0 = cur_l[base]
+                c1 = cur_l[base + 1]
+                nonzero |= c0 | c1
+                c0 -= _decay(c0, dsyn[base])
+                c1 -= _decay(c1, dsyn[base + 1])
+                cur_l[base] = c0
+                cur_l[base + 1] = c1
+                isyn[t, n, 0] = c0
+                isyn[t, n, 1] = c1
+                total = c0 + c1
+            else:
+                c0 = cur_l[n]
+                nonzero |= c0
+                c0 -= _decay(c0, dsyn[n])
+                cur_l[n] = c0
+                isyn[t, n, 0] = c0
+                total = c0
+            vn = v_l[n]
+            dv = _sat(_wrap16(-_decay(vn, dash_mem[n])) + total)
             if has_bias:
                 dv = _sat(dv + bias[n])
-            if dv != 0:
-                go = False
-            vn = _sat(v[n] + dv)
+            nonzero |= dv
+            vn = _sat(vn + dv)
             th = threshold[n]
-            count = buf[n]
-            while vn >= th:
-                if count < MAX_SPIKES:
-                    count += 1
-                    vn = _wrap16(vn - th)
-                else:
-                    break
-            v[n] = vn
-            buf[n] = count
-            for j in range(alias_ptr[n], alias_ptr[n + 1]):
-                a = alias_idx[j]
-                buf[a] = min(buf[a] + count, MAX_SPIKES)
-            for s in range(n_syn):
-                isyn[t, n, s] = cur[n, s]
+            count = buf_l[n]
+            while vn >= th and count < MAX_SPIKES:
+                count += 1
+                vn = _wrap16(vn - th)
+            v_l[n] = vn
             vmem[t, n] = vn
+            if count != 0:
+                buf_l[n] = count
+                for j in range(alias_ptr[n], alias_ptr[n + 1]):
+                    a = alias_idx[j]
+                    buf_l[a] = min(buf_l[a] + count, MAX_SPIKES)
+        if nonzero != 0:
+            go = False
+        # record the spike counts (after all aliases) and list the sources of the next step
+        n_active = 0
         for n in range(n_hid):
-            spikes[t, n] = buf[n]
+            c = buf_l[n]
+            spikes[t, n] = c
+            if c != 0:
+                active[n_active] = n
+                n_active += 1
         # (F) readout neurons: one synapse, at most one spike, no aliases
         for o in range(n_out):
             c = cur_o[o]
@@ -182,12 +224,9 @@ def xylo_trial(x: np.ndarray,
             vo = _sat(v_o[o] + dv)
             th = threshold_out[o]
             count = 0
-            while vo >= th:
-                if count < MAX_OUT_SPIKES:
-                    count += 1
-                    vo = _wrap16(vo - th)
-                else:
-                    break
+            if vo >= th:  # MAX_OUT_SPIKES = 1: at most one subtraction
+                count = 1
+                vo = _wrap16(vo - th)
             v_o[o] = vo
             spikes_out[t, o] = count
             isyn_out[t, o] = c
@@ -199,12 +238,17 @@ def xylo_trial(x: np.ndarray,
         else:
             in_hm = go
             hibernation[t] = in_hm
+    for n in range(n_hid):
+        for s in range(n_syn):
+            cur[n, s] = cur_l[n * n_syn + s]
+        v[n] = v_l[n]
+        buf[n] = buf_l[n]
 
 
 @njit(cache=True, parallel=True)
 def xylo_batch(x: np.ndarray,
-               in_ptr: np.ndarray, in_post: np.ndarray, in_syn: np.ndarray, in_w: np.ndarray,
-               rec_ptr: np.ndarray, rec_post: np.ndarray, rec_syn: np.ndarray, rec_w: np.ndarray,
+               w_in: np.ndarray,
+               rec_ptr: np.ndarray, rec_tgt: np.ndarray, rec_w: np.ndarray,
                out_ptr: np.ndarray, out_post: np.ndarray, out_w: np.ndarray,
                threshold: np.ndarray, bias: np.ndarray, dash_mem: np.ndarray, dash_syn: np.ndarray,
                threshold_out: np.ndarray, bias_out: np.ndarray, dash_mem_out: np.ndarray, dash_syn_out: np.ndarray,
@@ -215,7 +259,7 @@ def xylo_batch(x: np.ndarray,
     """All trials of ``x`` (B, T, Nin) in parallel, each an independent :func:`xylo_trial` from its own initial
     state; every state and output array has the leading trial axis B."""
     for b in prange(x.shape[0]):
-        xylo_trial(x[b], in_ptr, in_post, in_syn, in_w, rec_ptr, rec_post, rec_syn, rec_w, out_ptr, out_post, out_w,
+        xylo_trial(x[b], w_in, rec_ptr, rec_tgt, rec_w, out_ptr, out_post, out_w,
                    threshold, bias, dash_mem, dash_syn, threshold_out, bias_out, dash_mem_out, dash_syn_out,
                    has_bias, alias_ptr, alias_idx, cur[b], v[b], cur_o[b], v_o[b], buf[b], spikes[b], spikes_out[b],
                    vmem[b], isyn[b], vmem_out[b], isyn_out[b], hibernation[b])
