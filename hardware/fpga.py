@@ -83,8 +83,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hardware.fixed_point import OVERFLOW, ROUNDING, ApFixed
+from hardware.int_fields import int_array as _int_array
+from hardware.int_fields import per_neuron as _per_neuron
 from hardware.kernels.fpga import fpga_batch
-from hardware.loihi import _int_array, _per_neuron
+from hardware.layered import layered_codes, population_slices, unsupported
 from snn.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -295,21 +297,13 @@ def fpga_evolve(config: FPGAConfig, input_raster: np.ndarray | Sequence[Sequence
 # --- from a mapped network ------------------------------------------------------------------------------------
 
 
+def _unsupported(path: str, value: object, what: str) -> ConfigError:
+    return unsupported("fpga", path, value, what)
+
+
 def fpga_populations(mapped: MappedNetwork) -> dict[str, slice]:
     """Where each population of ``mapped`` sits in :func:`fpga_from_mapped`'s neuron axis (network order)."""
-    from hardware.mapping import MappedNetwork
-
-    if not isinstance(mapped, MappedNetwork):
-        raise ConfigError("fpga.mapped", mapped, "must be a hardware.mapping.MappedNetwork")
-    out, start = {}, 0
-    for pop in mapped.network.populations:
-        out[pop.name] = slice(start, start + pop.size)
-        start += pop.size
-    return out
-
-
-def _unsupported(path: str, value: object, what: str) -> ConfigError:
-    return ConfigError(path, value, f"unsupported by fpga_from_mapped: {what}")
+    return population_slices(mapped, "fpga")
 
 
 def fpga_from_mapped(mapped: MappedNetwork, coef_format: ApFixed | str | None = None) -> FPGAConfig:
@@ -321,12 +315,11 @@ def fpga_from_mapped(mapped: MappedNetwork, coef_format: ApFixed | str | None = 
     subtraction, no refractory period, one synaptic time constant per population (exc and inh equal when both
     are used), static weights. Populations are concatenated in network order (:func:`fpga_populations`). Anything
     else raises one :class:`ConfigError` naming what is unsupported."""
-    from hardware.check import reset_mode, rest_potential, synapse_kinds
+    from hardware.check import reset_mode, rest_potential
     from hardware.mapping import MappedNetwork
     from hardware.targets import FPGAFixed
     from snn.engine.compile import linear_coefficients
     from snn.engine.kernels import layout as L
-    from snn.model.neurons import IF, LIF
 
     if not isinstance(mapped, MappedNetwork):
         raise ConfigError("fpga.mapped", mapped, "must be a hardware.mapping.MappedNetwork")
@@ -335,35 +328,17 @@ def fpga_from_mapped(mapped: MappedNetwork, coef_format: ApFixed | str | None = 
         raise _unsupported("fpga.mapped.target", t.name, "map on an fpga_fixed target with decay = 'fixed'")
     fs, fw = t.state_format, t.weight_format
     fc = default_coef_format(fs) if coef_format is None else _format("fpga.coef_format", coef_format)
+    layout = layered_codes(mapped, "fpga")
     net = mapped.network
-    if len(net.inputs) != 1:
-        raise _unsupported("fpga.mapped.inputs", [s.name for s in net.inputs], "exactly one input is needed")
-    if net.currents:
-        raise _unsupported("fpga.mapped.currents", [c.name for c in net.currents], "noise currents")
-    if not net.populations:
-        raise _unsupported("fpga.mapped.populations", [], "a network without neuron populations")
-    src = net.inputs[0]
-    where = fpga_populations(mapped)
-    n = sum(p.size for p in net.populations)
+    where, n = layout.where, layout.n
     dt = net.dt
     em, dec, cpl, drive, theta, reset = (np.zeros(n) for _ in range(6))
     subtract = np.zeros(n, np.bool_)
     for pop in net.populations:
-        path = f"fpga.mapped.populations.{pop.name}"
         m = pop.model
-        if type(m) not in (LIF, IF):
-            raise _unsupported(f"{path}.model", m.kind, "only LIF and IF populations")
-        if np.any(np.asarray(m.t_ref) > 0):
-            raise _unsupported(f"{path}.t_ref", m.t_ref, "refractory periods")
-        kinds = synapse_kinds(net, pop)
-        if "delta" in kinds:
-            raise _unsupported(f"{path}.target", "delta", "delta synapses (one current register per neuron)")
-        if "exc" in kinds and "inh" in kinds:
-            raise _unsupported(f"{path}.tau_syn_inh", m.tau_syn_inh,
-                               "separate exc and inh time constants (one current register per neuron)")
         rows = linear_coefficients(m, dt)
         rows = np.broadcast_to(rows.reshape(rows.shape[0], -1), (rows.shape[0], pop.size))
-        inh = kinds == ["inh"]
+        inh = layout.inhibitory_only[pop.name]
         sl = where[pop.name]
         s = float(mapped.scales.get(pop.name, 1.0))
         rest = np.broadcast_to(np.asarray(rest_potential(pop), np.float64), (pop.size,))
@@ -381,27 +356,7 @@ def fpga_from_mapped(mapped: MappedNetwork, coef_format: ApFixed | str | None = 
         if np.any(fs.overflows(arr)):
             raise _unsupported(f"fpga.mapped.{name}", float(np.abs(arr).max()), f"a value outside {fs}")
     # weights: codes summed per (pre, post) pair
-    offset = {src.name: None, **{k: v.start for k, v in where.items()}}
-    w_in = np.zeros((src.size, n), np.int64)
-    w_rec = np.zeros((n, n), np.int64)
-    for proj in net.projections:
-        path = f"fpga.mapped.projections.{proj.name}"
-        if proj.plasticity is not None:
-            raise _unsupported(f"{path}.plasticity", type(proj.plasticity).__name__, "plastic projections")
-        if proj.stp is not None:
-            raise _unsupported(f"{path}.stp", type(proj.stp).__name__, "short-term plasticity")
-        if np.any(np.asarray(proj.delays) != 0):
-            raise _unsupported(f"{path}.delays", proj.delays, "synaptic delays")
-        if proj.pre not in offset:
-            raise _unsupported(f"{path}.pre", proj.pre, "a source other than the input or a population")
-        c = proj.connectivity
-        pre = c.pre_indices().astype(np.int64)
-        post = c.indices.astype(np.int64) + where[proj.post].start
-        codes = np.asarray(mapped.projections[proj.name].codes, np.int64)
-        if proj.pre == src.name:
-            np.add.at(w_in, (pre, post), codes)
-        else:
-            np.add.at(w_rec, (pre + offset[proj.pre], post), codes)
+    w_in, w_rec = layout.codes_in, layout.codes_rec
     for name, codes in (("input", w_in), ("recurrent", w_rec)):
         if codes.size and (codes.min() < fw.raw_min or codes.max() > fw.raw_max):
             raise _unsupported(f"fpga.mapped.projections.{name}", int(np.abs(codes).max()),

@@ -105,14 +105,17 @@ one keeps fewer bits of ``u``.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hardware.int_fields import int_array as _int_array
+from hardware.int_fields import int_field as _int_field
+from hardware.int_fields import per_neuron as _per_neuron
 from hardware.kernels.loihi import VTH_SHIFT, loihi_batch
+from hardware.layered import layered_codes, population_slices, unsupported
 from snn.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -129,43 +132,6 @@ BIAS_MANT = (-4096, 4095)
 BIAS_EXP = (0, 7)
 VTH = (0, 131071)
 STATE = (-(2**31), 2**31 - 1)
-
-
-def _int_array(path: str, value: object, lo: int, hi: int, what: str) -> np.ndarray:
-    """``value`` as an int64 array of whole numbers in [lo, hi] (one-line :class:`ConfigError` otherwise)."""
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError):
-        raise ConfigError(path, value, f"must be an array of {what}") from None
-    if arr.dtype == np.bool_:
-        arr = arr.astype(np.int64)
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise ConfigError(path, value, f"must be an array of {what}")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            raise ConfigError(path, value, f"must hold whole numbers ({what})")
-    out = arr.astype(np.int64)
-    if out.size and (out.min() < lo or out.max() > hi):
-        bad = out[(out < lo) | (out > hi)].flat[0]
-        raise ConfigError(path, int(bad), f"must be in [{lo}, {hi}] ({what})")
-    return out
-
-
-def _per_neuron(path: str, value: object, n: int, lo: int, hi: int, what: str) -> np.ndarray:
-    arr = _int_array(path, value, lo, hi, what)
-    if arr.ndim == 0:
-        arr = np.broadcast_to(arr, (n,))
-    if arr.shape != (n,):
-        raise ConfigError(path, value, f"must have shape ({n},) (or be one number)")
-    out = np.array(arr, dtype=np.int64)
-    out.setflags(write=False)
-    return out
-
-
-def _int_field(path: str, value: object, lo: int, hi: int, what: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not lo <= value <= hi:
-        raise ConfigError(path, value, f"must be an integer in [{lo}, {hi}] ({what})")
-    return int(value)
 
 
 def _dense_weights(w: np.ndarray, num_weight_bits: int) -> np.ndarray:
@@ -350,21 +316,13 @@ def loihi_evolve(config: LoihiConfig, input_raster: np.ndarray | Sequence[Sequen
 # --- from a mapped network ------------------------------------------------------------------------------------
 
 
+def _unsupported(path: str, value: object, what: str) -> ConfigError:
+    return unsupported("loihi", path, value, what)
+
+
 def loihi_populations(mapped: MappedNetwork) -> dict[str, slice]:
     """Where each population of ``mapped`` sits in :func:`loihi_from_mapped`'s neuron axis (network order)."""
-    from hardware.mapping import MappedNetwork
-
-    if not isinstance(mapped, MappedNetwork):
-        raise ConfigError("loihi.mapped", mapped, "must be a hardware.mapping.MappedNetwork")
-    out, start = {}, 0
-    for pop in mapped.network.populations:
-        out[pop.name] = slice(start, start + pop.size)
-        start += pop.size
-    return out
-
-
-def _unsupported(path: str, value: object, what: str) -> ConfigError:
-    return ConfigError(path, value, f"unsupported by loihi_from_mapped: {what}")
+    return population_slices(mapped, "loihi")
 
 
 def loihi_from_mapped(mapped: MappedNetwork) -> LoihiConfig:
@@ -374,28 +332,22 @@ def loihi_from_mapped(mapped: MappedNetwork) -> LoihiConfig:
     per source unit) feeding LIF or IF populations, feed-forward and recurrent, with zero delays (Dense's own one
     step), reset to rest, no refractory period, one synaptic time constant per population, static weights.
     Populations are concatenated in network order (:func:`loihi_populations`). Anything else raises one
-    :class:`ConfigError` naming what is unsupported."""
-    from hardware.check import reset_mode, rest_potential, synapse_kinds
+    :class:`ConfigError` naming what is unsupported (:func:`hardware.layered.layered_codes`)."""
+    from hardware.check import reset_mode, rest_potential
     from hardware.mapping import MappedNetwork
     from snn.engine.compile import linear_coefficients
     from snn.engine.kernels import layout as L
-    from snn.model.neurons import IF, LIF
 
     if not isinstance(mapped, MappedNetwork):
         raise ConfigError("loihi.mapped", mapped, "must be a hardware.mapping.MappedNetwork")
     t = mapped.target
     if getattr(t, "decay", None) != "mult12" or getattr(t, "weight_bits", None) != 8:
         raise _unsupported("loihi.mapped.target", t.name, "map on the loihi2 preset (mult12 decays, 8-bit weights)")
+    layout = layered_codes(mapped, "loihi", refractory="refractory periods (PyLifModelBitAcc has none)",
+                           one_current="Loihi's LIF has one current u",
+                           delays="synaptic delays (Dense's one-step buffer only)")
     net = mapped.network
-    if len(net.inputs) != 1:
-        raise _unsupported("loihi.mapped.inputs", [s.name for s in net.inputs], "exactly one input is needed")
-    if net.currents:
-        raise _unsupported("loihi.mapped.currents", [c.name for c in net.currents], "noise currents")
-    if not net.populations:
-        raise _unsupported("loihi.mapped.populations", [], "a network without neuron populations")
-    src = net.inputs[0]
-    where = loihi_populations(mapped)
-    n = sum(p.size for p in net.populations)
+    where, n = layout.where, layout.n
     dt = net.dt
     du = np.zeros(n, np.int64)
     dv = np.zeros(n, np.int64)
@@ -405,22 +357,12 @@ def loihi_from_mapped(mapped: MappedNetwork) -> LoihiConfig:
     for pop in net.populations:
         path = f"loihi.mapped.populations.{pop.name}"
         m = pop.model
-        if type(m) not in (LIF, IF):
-            raise _unsupported(f"{path}.model", m.kind, "only LIF and IF populations")
-        if np.any(np.asarray(m.t_ref) > 0):
-            raise _unsupported(f"{path}.t_ref", m.t_ref, "refractory periods (PyLifModelBitAcc has none)")
         if reset_mode(pop) != "zero":
             raise _unsupported(f"{path}.reset", getattr(m, "reset", "value"),
                                "only reset to rest (v_reset == v_rest, reset='value')")
-        kinds = synapse_kinds(net, pop)
-        if "delta" in kinds:
-            raise _unsupported(f"{path}.target", "delta", "delta synapses (Loihi's LIF has one current u)")
-        if "exc" in kinds and "inh" in kinds:
-            raise _unsupported(f"{path}.tau_syn_inh", m.tau_syn_inh,
-                               "separate exc and inh time constants (Loihi's LIF has one current u)")
         rows = linear_coefficients(m, dt)
         rows = np.broadcast_to(rows.reshape(rows.shape[0], -1), (rows.shape[0], pop.size))
-        inh = kinds == ["inh"]
+        inh = layout.inhibitory_only[pop.name]
         g = rows[L.L_CI] if inh else rows[L.L_CE]
         dec = rows[L.L_DI] if inh else rows[L.L_DE]
         rest = np.broadcast_to(np.asarray(rest_potential(pop), np.float64), (pop.size,))
@@ -440,27 +382,7 @@ def loihi_from_mapped(mapped: MappedNetwork) -> LoihiConfig:
     if np.any(ratio <= 0) or not np.all(np.isfinite(ratio)):
         raise _unsupported("loihi.mapped.populations", "r", "a gain r <= 0")
     # weights: codes summed per (pre, post) pair, Dense weight 2 · code
-    offset = {src.name: None, **{k: v.start for k, v in where.items()}}
-    codes_in = np.zeros((src.size, n), np.int64)
-    codes_rec = np.zeros((n, n), np.int64)
-    for proj in net.projections:
-        path = f"loihi.mapped.projections.{proj.name}"
-        if proj.plasticity is not None:
-            raise _unsupported(f"{path}.plasticity", type(proj.plasticity).__name__, "plastic projections")
-        if proj.stp is not None:
-            raise _unsupported(f"{path}.stp", type(proj.stp).__name__, "short-term plasticity")
-        if np.any(np.asarray(proj.delays) != 0):
-            raise _unsupported(f"{path}.delays", proj.delays, "synaptic delays (Dense's one-step buffer only)")
-        if proj.pre not in offset:
-            raise _unsupported(f"{path}.pre", proj.pre, "a source other than the input or a population")
-        c = proj.connectivity
-        pre = c.pre_indices().astype(np.int64)
-        post = c.indices.astype(np.int64) + where[proj.post].start
-        codes = np.asarray(mapped.projections[proj.name].codes, np.int64)
-        if proj.pre == src.name:
-            np.add.at(codes_in, (pre, post), codes)
-        else:
-            np.add.at(codes_rec, (pre + offset[proj.pre], post), codes)
+    codes_in, codes_rec = layout.codes_in, layout.codes_rec
     for name, codes in (("input", codes_in), ("recurrent", codes_rec)):
         if codes.size and np.abs(codes).max() > 127:
             raise _unsupported(f"loihi.mapped.projections.{name}", int(np.abs(codes).max()),

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from hardware.int_fields import int_array as _int_array
 from hardware.kernels.xylo import MAX_INPUT_SPIKES, MAX_OUT_SPIKES, MAX_SPIKES, xylo_batch
 from snn.errors import ConfigError
 
@@ -46,26 +47,6 @@ INT16 = (-32768, 32767)
 SHIFT = (0, 15)
 #: uint8 input spike counts, as xylosim's ``evolve`` takes them
 COUNT = (0, 255)
-
-
-def _int_array(path: str, value: object, lo: int, hi: int, what: str) -> np.ndarray:
-    """``value`` as an int64 array of whole numbers in [lo, hi] (one-line :class:`ConfigError` otherwise)."""
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError):
-        raise ConfigError(path, value, f"must be an array of {what}") from None
-    if arr.dtype == np.bool_:
-        arr = arr.astype(np.int64)
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise ConfigError(path, value, f"must be an array of {what}")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            raise ConfigError(path, value, f"must hold whole numbers ({what})")
-    out = arr.astype(np.int64)
-    if out.size and (out.min() < lo or out.max() > hi):
-        bad = out[(out < lo) | (out > hi)].flat[0]
-        raise ConfigError(path, int(bad), f"must be in [{lo}, {hi}] ({what})")
-    return out
 
 
 def _shaped(path: str, value: object, shape: tuple[int, ...], lo: int, hi: int, what: str,
