@@ -76,6 +76,8 @@ DRIFT_TIMES_S = (1.0, 86400.0, 30 * 86400.0)
 MAX_LOSS = 0.01
 #: the goal: emulating a mapped network takes at most this many times the float engine's time
 MAX_EMULATION_RATIO = 2.0
+#: the FPGA preset of the bit-exact speed run: hls4ml's default ap_fixed<16,6> formats
+FPGA_BITEXACT_PRESET = "fpga_hls4ml"
 #: the paper's N-MNIST accuracies (Lin et al. 2025), for reference in the JSON
 PAPER = {"rram": 0.8966, "software": 0.8911, "source": "Lin et al., Nat. Comput. Sci. 2025 (40 nm 256 Kb RRAM LSM)"}
 FPGA_PRESET = "fpga_int8_small"
@@ -261,6 +263,60 @@ def _xylo_speed(config_cls: Any, evolve: Any, steps: int, trials: int, seed: int
             "ratio_to_float_engine": peer["run_s"] and t / peer["run_s"],
             "note": "random network of Xylo's size; the benchmark's LSM does not fit Xylo (inputs > 16). The float "
                     "peer has the same sizes and densities, not the same weights or dynamics"}
+
+
+def mapped_bitexact_speed(preset: str, steps: int, trials: int, seed: int) -> dict[str, Any]:
+    """Trial-steps per second of a bit-exact integer emulation (``loihi2``: :func:`hardware.loihi.loihi_evolve`,
+    an FPGA preset: :func:`hardware.fpga.fpga_evolve`) and of the float engine on the *same* mapped network fed the
+    same input spikes: 16 spike-time inputs (0.05 spikes per step) into 1,000 recurrent LIF neurons (input p 0.3,
+    weights U[2, 6] mV; recurrent p 0.02, N(0, 2) mV, split into exc / inh with equal time constants), dt = 1 ms,
+    no refractory period or delays (what both emulations take). The emulations also return every state of every
+    step; the engine records spikes only. Best of 3 interleaved rounds, each after a warm-up."""
+    from hardware import load_target, map_network
+    from hardware.fpga import fpga_evolve, fpga_from_mapped
+    from hardware.loihi import loihi_evolve, loihi_from_mapped
+    from snn.connect.builders import fixed_probability
+    from snn.engine import Simulator
+    from snn.model.network import Network, Population, Projection, SpikeMonitor, SpikeTimesInput
+    from snn.model.neurons import LIF
+
+    try:
+        rng = np.random.default_rng(seed)
+        n_in, n, dt = 16, 1000, 1e-3
+        x = (rng.random((trials, steps, n_in)) < 0.05).astype(np.uint8)
+        b, t, i = np.nonzero(x)
+        lif = LIF(tau_m=20e-3, v_rest=0.0, v_threshold=10.0, v_reset=0.0, t_ref=0.0, tau_syn_exc=5e-3,
+                  tau_syn_inh=5e-3)
+        c_in = fixed_probability(n_in, n, 0.3, seed=seed + 1)
+        c_rec = fixed_probability(n, n, 0.02, seed=seed + 2, allow_autapses=False)
+        w_rec = rng.normal(0.0, 2.0, c_rec.nnz)
+        projs = [Projection("in", "pop", c_in, weights=rng.uniform(2.0, 6.0, c_in.nnz), name="input"),
+                 Projection("pop", "pop", c_rec, weights=np.where(w_rec >= 0, w_rec, 0.0), name="rec_e"),
+                 Projection("pop", "pop", c_rec, weights=np.where(w_rec < 0, w_rec, 0.0), target="inh",
+                            name="rec_i")]
+        net = Network(dt=dt, populations=[Population("pop", n, lif)],
+                      inputs=[SpikeTimesInput("in", n_in, t * dt, i, trials=b)], projections=projs,
+                      monitors=[SpikeMonitor("pop")])
+        mapped = map_network(net, load_target(preset), seed=seed)
+        evolve, cfg = ((loihi_evolve, loihi_from_mapped(mapped)) if preset == "loihi2"
+                       else (fpga_evolve, fpga_from_mapped(mapped)))
+        evolve(cfg, x[:1, :10])  # warm-up: load or compile the kernel
+        sim = Simulator(mapped.network, dtype="float32")
+        sim.run(10 * dt, trials=trials, seed=seed)  # warm-up
+        times = interleaved_best({"bitexact": lambda: evolve(cfg, x),
+                                  "float": lambda: sim.run(steps * dt, trials=trials, seed=seed)}, 3)
+        res = evolve(cfg, x)
+        rec = sim.run(steps * dt, trials=trials, seed=seed)
+        return {"target": preset, "trials": trials, "steps": steps, "neurons": n, "inputs": n_in,
+                "run_s": times["bitexact"], "float_engine_run_s": times["float"],
+                "trial_steps_per_s": trials * steps / times["bitexact"],
+                "float_engine_trial_steps_per_s": trials * steps / times["float"],
+                "spikes_per_neuron_step": float(np.asarray(res.spikes).sum() / (trials * steps * n)),
+                "float_engine_spikes_per_neuron_step": float(rec.spikes["pop"].neuron.size / (trials * steps * n)),
+                "ratio_to_float_engine": times["bitexact"] / times["float"],
+                "timing": "best of 3 interleaved rounds (bit-exact, float engine on the same mapped network)"}
+    except Exception as exc:  # one emulator's failure must not sink the rest of the benchmark; it is reported
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def float_peer(n_in: int, n: int, s: int, o: int, seed: int) -> tuple[Any, float]:
@@ -483,6 +539,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "ratio_to_float": ratios,
         "path": "quantised float: the mapped network's values in the float32 engine (not bit-exact integer)",
         "xylo_bitexact": xylo_speed(args.xylo_steps, 16, args.seed),
+        "loihi_bitexact": mapped_bitexact_speed("loihi2", args.xylo_steps, 8, args.seed),
+        "fpga_bitexact": mapped_bitexact_speed(FPGA_BITEXACT_PRESET, args.xylo_steps, 8, args.seed),
     }
     timings["emulation_s"] = time.perf_counter() - t0
     log(f"emulation: {run_s}, ratios {ratios}")
@@ -490,7 +548,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     loss = float_acc - preset_res["accuracy"]
     # binomial standard error of an accuracy on this test set: differences of ~1 SE are noise
     se = float(np.sqrt(float_acc * (1 - float_acc) / len(ev_te)))
-    xylo_ratio = emulation["xylo_bitexact"].get("ratio_to_float_engine")
+    bitexact = {k: emulation[f"{k}_bitexact"].get("ratio_to_float_engine") for k in ("xylo", "loihi", "fpga")}
+    xylo_ratio = bitexact["xylo"]
     png = args.png or (str(Path(args.json).with_suffix(".png")) if args.json else None)
     if png:
         write_png(png, float_acc, by_bits, noise, se)
@@ -509,8 +568,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "rram_met": bool(loss <= MAX_LOSS),
             "accuracy_standard_error": se,
             "emulation_max_ratio": MAX_EMULATION_RATIO,
-            "emulation_met": bool(max(ratios.values()) <= MAX_EMULATION_RATIO),
-            "emulation_note": "LSM: measured on the quantised-float path, not a bit-exact integer emulation",
+            # the issue's goal is about bit-exact emulation: Xylo, Loihi 2 and the FPGA datapath
+            "emulation_met": bool(all(r is not None and r <= MAX_EMULATION_RATIO for r in bitexact.values())),
+            "bitexact_ratios": bitexact,
+            "lsm_mapped_ratios": ratios,
+            "emulation_note": "bit-exact: xylo on a Xylo-sized network beside a float peer of the same sizes; loihi "
+                              "and fpga on the same mapped network as the float engine. lsm_mapped_ratios: the LSM's "
+                              "mapped networks in the float engine (quantised float; RRAM with per-read noise)",
             "xylo_bitexact_ratio": xylo_ratio,
             "xylo_bitexact_met": None if xylo_ratio is None else bool(xylo_ratio <= MAX_EMULATION_RATIO),
             "paper": PAPER,
