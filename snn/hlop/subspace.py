@@ -38,6 +38,7 @@ import numbers
 
 import numpy as np
 
+from snn.checks import integer as _int
 from snn.errors import ConfigError
 from snn.hlop.kernels import oja_subspace_iterations
 
@@ -54,12 +55,6 @@ def _real(path: str, value: object, low: float, low_open: bool, high: float = ma
         bound = f"> {low:g}" if low_open else f">= {low:g}"
         raise ConfigError(path, value, f"must be {what} {bound}" + ("" if high == math.inf else f" and < {high:g}"))
     return float(value)
-
-
-def _int(path: str, value: object, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(path, value, f"must be an integer >= {low}")
-    return int(value)
 
 
 def quantise(Y: np.ndarray, steps: int, scale: float) -> np.ndarray:

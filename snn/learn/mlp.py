@@ -32,14 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from snn.checks import integer as _int
 from snn.errors import ConfigError
 from snn.learn.kernels import if_constant_input, if_spike_input
-
-
-def _int(path: str, value: object, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(path, value, f"must be an integer >= {low}")
-    return int(value)
 
 
 def _positive(path: str, value: object) -> float:

@@ -53,13 +53,14 @@ Differences from IZFORCESINE.m: the initial v is seeded; ``v ← vreset`` is an 
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from snn.checks import finite as _real
+from snn.checks import integer as _int
 from snn.errors import ConfigError
 from snn.reservoir.kernels.force import force_run
 from snn.reservoir.rls import VARIANTS
@@ -68,23 +69,11 @@ from snn.reservoir.rls import VARIANTS
 _BLOCK_ROWS = 512
 
 
-def _real(path: str, value: object) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ConfigError(path, value, "must be a finite number")
-    return float(value)
-
-
 def _positive(path: str, value: object, unit: str) -> float:
     x = _real(path, value)
     if x <= 0:
         raise ConfigError(path, value, f"must be > 0 ({unit})")
     return x
-
-
-def _int(path: str, value: object, low: int = 1) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(path, value, f"must be an integer >= {low}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -205,7 +194,7 @@ def force_weights(spec: ForceSpec, seed: int, n_outputs: int = 1) -> ForceWeight
 
     OMEGA is drawn in blocks of rows (normals, then uniforms, per block), so the stream depends on ``N`` only.
     """
-    seed = _int("force.seed", seed, low=0)
+    seed = _int("force.seed", seed, 0)
     m = _int("force.n_outputs", n_outputs)
     n, p = spec.n_neurons, spec.p
     rng = np.random.default_rng(seed)
@@ -340,7 +329,7 @@ def run_force(spec: ForceSpec, target: np.ndarray | Callable, seed: int = 0, lea
     """
     if not isinstance(spec, ForceSpec):
         raise ConfigError("force.spec", spec, "must be a ForceSpec")
-    seed = _int("force.seed", seed, low=0)
+    seed = _int("force.seed", seed, 0)
     start = _real("force.learn_start_s", learn_start_s)
     stop = _real("force.learn_stop_s", learn_stop_s)
     if start < 0:

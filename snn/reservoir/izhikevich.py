@@ -44,11 +44,12 @@ Units: seconds for ``dt``, ``delay``, ``tau_syn_*``; mV for weights and ``v_init
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from snn.checks import finite as _number
+from snn.checks import integer as _integer
 from snn.connect.builders import fixed_probability
 from snn.errors import ConfigError
 from snn.model.connectivity import Connectivity
@@ -64,18 +65,6 @@ SYNAPSES = ("delta", "exponential")
 
 #: the paper's noise draws are 1 ms apart
 PAPER_STEP_S = 1e-3
-
-
-def _number(path: str, value: object) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ConfigError(path, value, "must be a finite number")
-    return float(value)
-
-
-def _integer(path: str, value: object, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(path, value, f"must be an integer >= {minimum}")
-    return int(value)
 
 
 def _probability(path: str, value: object) -> float:

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from snn.checks import finite as _number
 from snn.connect.builders import distance_dependent, from_pairs, grid_positions
 from snn.errors import ConfigError
 from snn.model.network import Network, Population, Projection, Source, SpikeMonitor
@@ -60,12 +61,6 @@ DYNAMIC_UDF = {"EE": (0.5, 1.1, 0.05), "EI": (0.05, 0.125, 1.2), "IE": (0.25, 0.
 
 #: name of the reservoir population in the networks built here
 POPULATION = "liquid"
-
-
-def _number(path: str, value: object) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ConfigError(path, value, "must be a finite number")
-    return float(value)
 
 
 def _four(path: str, value: object, check: str) -> tuple[float, float, float, float]:

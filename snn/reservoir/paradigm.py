@@ -31,11 +31,12 @@ Times in seconds, rates in Hz.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from snn.checks import finite as _real
+from snn.checks import integer as _integer
 from snn.errors import ConfigError
 from snn.model.network import SpikeTimesInput
 
@@ -44,18 +45,6 @@ SWITCHES = ("none", "latency", "probability", "both")
 
 #: width of the input spike bins (seconds)
 INPUT_BIN_S = 1e-3
-
-
-def _real(path: str, value: object) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ConfigError(path, value, "must be a finite number")
-    return float(value)
-
-
-def _integer(path: str, value: object, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(path, value, f"must be an integer >= {minimum}")
-    return int(value)
 
 
 def _levels(path: str, value: object, lo: float, hi: float, what: str) -> tuple[float, ...]:

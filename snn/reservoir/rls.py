@@ -38,17 +38,12 @@ import numbers
 
 import numpy as np
 
+from snn.checks import integer as _integer
 from snn.errors import ConfigError
 from snn.reservoir.kernels.force import EXACT, NICOLA_CLOPATH, rls_run, rls_step
 
 #: accepted ``variant`` names -> kernel codes
 VARIANTS = {"exact": EXACT, "nicola_clopath": NICOLA_CLOPATH}
-
-
-def _count(path: str, value: object) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(path, value, "must be an integer >= 1")
-    return int(value)
 
 
 def _vector(path: str, value: object, size: int) -> np.ndarray:
@@ -73,8 +68,8 @@ class RLS:
     """
 
     def __init__(self, n_features: int, n_outputs: int = 1, p0: float = 2.0, variant: str = "exact") -> None:
-        self.n_features = _count("rls.n_features", n_features)
-        self.n_outputs = _count("rls.n_outputs", n_outputs)
+        self.n_features = _integer("rls.n_features", n_features)
+        self.n_outputs = _integer("rls.n_outputs", n_outputs)
         if isinstance(p0, (bool, np.bool_)) or not isinstance(p0, numbers.Real) or not (0 < p0 < math.inf):
             raise ConfigError("rls.p0", p0, "must be a finite number > 0")
         if not isinstance(variant, str) or variant not in VARIANTS:

@@ -25,23 +25,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from snn.checks import finite as _finite
 from snn.errors import ConfigError
 
 #: sampling designs of :func:`sample_specs`
 METHODS = ("lhs", "random")
-
-
-def _finite(path: str, value: object) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ConfigError(path, value, "must be a finite number")
-    return float(value)
 
 
 @dataclass(frozen=True)

@@ -39,26 +39,14 @@ as arrays. The kernel is
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from snn.checks import finite as _real
+from snn.checks import integer as _integer
 from snn.errors import ConfigError
 from snn.reservoir.kernels.three_factor import three_factor_run
-
-
-def _real(path: str, value: object) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ConfigError(path, value, "must be a finite number")
-    return float(value)
-
-
-def _count(path: str, value: object) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(path, value, "must be an integer >= 1")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -117,8 +105,8 @@ class ThreeFactorReadout:
     """
 
     def __init__(self, n_features: int, n_outputs: int = 1, params: ThreeFactorParams | None = None) -> None:
-        self.n_features = _count("three_factor.n_features", n_features)
-        self.n_outputs = _count("three_factor.n_outputs", n_outputs)
+        self.n_features = _integer("three_factor.n_features", n_features)
+        self.n_outputs = _integer("three_factor.n_outputs", n_outputs)
         params = ThreeFactorParams() if params is None else params
         if not isinstance(params, ThreeFactorParams):
             raise ConfigError("three_factor.params", params, "must be a ThreeFactorParams")
