@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -128,8 +129,11 @@ def _json_safe(value: Any) -> Any:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
+    from snn.errors import ConfigError
     from snn.io.atomic import write_json
 
+    if args.json is not None and not args.json.parent.is_dir():  # before any work, as every output of the CLI
+        raise ConfigError("hw.map.json", str(args.json), "its directory does not exist")
     mapped, _ = _mapped(args)
     cores = sorted({c.core for c in mapped.placement})
     summary = {"network": mapped.network.name, "target": mapped.target.name, "cores_used": len(cores),
@@ -181,6 +185,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     if args.out.exists() and not args.out.is_dir():
         raise ConfigError("hw.export.out", str(args.out), "exists and is not a directory")
+    if args.t_s is not None and not (math.isfinite(args.t_s) and args.t_s >= 0):  # before the directory is made
+        raise ConfigError("hw.export.t_s", args.t_s, "must be a finite number of seconds >= 0")
     mapped, _ = _mapped(args)
     args.out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -58,7 +58,7 @@ an aligned sum would need more than 62 bits.
 Mapping (:func:`fpga_from_mapped`)
 ----------------------------------
 Per population ``P`` with scale ``s_P`` (mV per state unit, :attr:`MappedNetwork.scales`) and the engine's
-coefficients of the mapped model (``snn.engine.compile.linear_coefficients``, whose time constants the mapping
+coefficients of the mapped model (``snn.engine.linear_step``, whose time constants the mapping
 has already replaced by the realised ones): ``α_v = Q_C(e_m)`` (exact with the default ``C``), ``α_i = Q_C(d)``,
 ``c = Q_C(c_syn)``, ``b = Q_S((lin - v_rest (1 - e_m)) / s_P)``, ``θ = Q_S((v_th - v_rest) / s_P)`` and
 ``v_reset`` likewise (both exact: the mapping put them on the grid); weights: the mapping's codes, summed over
@@ -318,8 +318,7 @@ def fpga_from_mapped(mapped: MappedNetwork, coef_format: ApFixed | str | None = 
     from hardware.check import reset_mode, rest_potential
     from hardware.mapping import MappedNetwork
     from hardware.targets import FPGAFixed
-    from snn.engine.compile import linear_coefficients
-    from snn.engine.kernels import layout as L
+    from snn.engine import linear_step
 
     if not isinstance(mapped, MappedNetwork):
         raise ConfigError("fpga.mapped", mapped, "must be a hardware.mapping.MappedNetwork")
@@ -336,16 +335,15 @@ def fpga_from_mapped(mapped: MappedNetwork, coef_format: ApFixed | str | None = 
     subtract = np.zeros(n, np.bool_)
     for pop in net.populations:
         m = pop.model
-        rows = linear_coefficients(m, dt)
-        rows = np.broadcast_to(rows.reshape(rows.shape[0], -1), (rows.shape[0], pop.size))
+        c = linear_step(m, dt, pop.size)
         inh = layout.inhibitory_only[pop.name]
         sl = where[pop.name]
         s = float(mapped.scales.get(pop.name, 1.0))
         rest = np.broadcast_to(np.asarray(rest_potential(pop), np.float64), (pop.size,))
-        em[sl] = rows[L.L_EM]
-        dec[sl] = rows[L.L_DI] if inh else rows[L.L_DE]
-        cpl[sl] = rows[L.L_CI] if inh else rows[L.L_CE]
-        drive[sl] = (rows[L.L_LIN] - rest * (1.0 - rows[L.L_EM])) / s
+        em[sl] = c["em"]
+        dec[sl] = c["di"] if inh else c["de"]
+        cpl[sl] = c["ci"] if inh else c["ce"]
+        drive[sl] = (c["lin"] - rest * (1.0 - c["em"])) / s
         theta[sl] = (np.broadcast_to(np.asarray(m.v_threshold, np.float64), (pop.size,)) - rest) / s
         reset[sl] = (np.broadcast_to(np.asarray(m.v_reset, np.float64), (pop.size,)) - rest) / s
         subtract[sl] = reset_mode(pop) == "subtract"

@@ -78,7 +78,7 @@ here too. ``v`` (not ``u``) is reset to 0 after a spike, in the step of the spik
 
 Mapping (:func:`loihi_from_mapped`) -- how the mapped network's mV values become Loihi units. Per neuron, with the
 population's scale ``s`` (mV per weight code, :attr:`MappedNetwork.scales`), the engine's exact coupling ``g`` of
-the synaptic current into ``v`` over one step (``snn.engine.compile.linear_coefficients``: ``L_CE``, times ``r``)
+the synaptic current into ``v`` over one step (``snn.engine.linear_step``: ``ce``, times ``r``)
 and one global weight exponent ``e``:
 
 - weights: Dense weight ``W = 2 · code`` (code = the mapped int8 code, summed over projections onto the same pair),
@@ -335,8 +335,7 @@ def loihi_from_mapped(mapped: MappedNetwork) -> LoihiConfig:
     :class:`ConfigError` naming what is unsupported (:func:`hardware.layered.layered_codes`)."""
     from hardware.check import reset_mode, rest_potential
     from hardware.mapping import MappedNetwork
-    from snn.engine.compile import linear_coefficients
-    from snn.engine.kernels import layout as L
+    from snn.engine import linear_step
 
     if not isinstance(mapped, MappedNetwork):
         raise ConfigError("loihi.mapped", mapped, "must be a hardware.mapping.MappedNetwork")
@@ -360,19 +359,18 @@ def loihi_from_mapped(mapped: MappedNetwork) -> LoihiConfig:
         if reset_mode(pop) != "zero":
             raise _unsupported(f"{path}.reset", getattr(m, "reset", "value"),
                                "only reset to rest (v_reset == v_rest, reset='value')")
-        rows = linear_coefficients(m, dt)
-        rows = np.broadcast_to(rows.reshape(rows.shape[0], -1), (rows.shape[0], pop.size))
+        c = linear_step(m, dt, pop.size)
         inh = layout.inhibitory_only[pop.name]
-        g = rows[L.L_CI] if inh else rows[L.L_CE]
-        dec = rows[L.L_DI] if inh else rows[L.L_DE]
+        g = c["ci"] if inh else c["ce"]
+        dec = c["di"] if inh else c["de"]
         rest = np.broadcast_to(np.asarray(rest_potential(pop), np.float64), (pop.size,))
-        em = rows[L.L_EM]
+        em = c["em"]
         sl = where[pop.name]
         s = float(mapped.scales.get(pop.name, 1.0))
         du[sl] = np.rint(4096.0 * (1.0 - dec)).astype(np.int64) - 1
         dv[sl] = np.rint(4096.0 * (1.0 - em)).astype(np.int64)
         theta[sl] = np.broadcast_to(np.asarray(m.v_threshold, np.float64), (pop.size,)) - rest
-        drive[sl] = rows[L.L_LIN] - rest * (1.0 - em)
+        drive[sl] = c["lin"] - rest * (1.0 - em)
         ratio[sl] = s * g
         if np.any(du[sl] < DECAY[0]) or np.any(du[sl] > DECAY[1]):
             raise _unsupported(f"{path}.tau_syn_exc", m.tau_syn_exc, "du = round(4096 (1 - e^(-dt/tau))) - 1 "

@@ -374,8 +374,7 @@ def _xylo_layer(mapped: Any, pop: Any, kinds: list[str], n_states: int, path: st
     ``g[c][n]`` (a weight code on state ``c`` becomes ``code · g``; 1 on the reference state), the threshold
     in the population's Xylo units before the weight shift, and the checks (see :func:`xylo_from_mapped`)."""
     from hardware.check import rest_potential
-    from snn.engine.compile import linear_coefficients
-    from snn.engine.kernels import layout
+    from snn.engine import linear_step
 
     net = mapped.network
     m = pop.model
@@ -390,14 +389,12 @@ def _xylo_layer(mapped: Any, pop: Any, kinds: list[str], n_states: int, path: st
         raise ConfigError(f"{path}.t_ref", m.t_ref, "is not supported on Xylo (no refractory period)")
     if np.any(np.asarray(m.bias) != 0):
         raise ConfigError(f"{path}.bias", m.bias, "is not supported on Xylo (no bias on the chip's profile)")
-    coef = linear_coefficients(m, net.dt)
-    row = {name: np.broadcast_to(coef[getattr(layout, name)], (n,)).astype(np.float64)
-           for name in ("L_EM", "L_CE", "L_CI", "L_DE", "L_DI")}
-    dash_mem = _dash(f"{path}.model.tau_m", row["L_EM"])
-    dash_by_kind = {"exc": _dash(f"{path}.model.tau_syn_exc", row["L_DE"]),
-                    "inh": _dash(f"{path}.model.tau_syn_inh", row["L_DI"])}
+    c = linear_step(m, net.dt, n)
+    dash_mem = _dash(f"{path}.model.tau_m", c["em"])
+    dash_by_kind = {"exc": _dash(f"{path}.model.tau_syn_exc", c["de"]),
+                    "inh": _dash(f"{path}.model.tau_syn_inh", c["di"])}
     # kappa = ce / de: voltage (in mV per mV of weight) that one unit of the decayed Xylo current adds per step
-    kappa = {"exc": row["L_CE"] / row["L_DE"], "inh": row["L_CI"] / row["L_DI"]}
+    kappa = {"exc": c["ce"] / c["de"], "inh": c["ci"] / c["di"]}
     used = [k for k in ("exc", "inh") if k in kinds] or ["exc"]
     if n_states == 1 and len(used) == 2 and not np.array_equal(dash_by_kind["exc"], dash_by_kind["inh"]):
         raise ConfigError(f"{path}.model.tau_syn_inh", m.tau_syn_inh, "is not supported: Xylo's readout neurons "
@@ -445,7 +442,7 @@ def xylo_from_mapped(mapped: Any) -> XyloConfig:
     ``mapped.scales``), thresholds as ``θ - v_rest = θ_code · s`` and decays as bit shifts ``α = 1 - 2**-k``
     (``dash = k``, read back from the mapped time constants). The engine's exact LIF step is ``v[t] - v_rest =
     e_m (v[t-1] - v_rest) + c_e i_e[t-1] + c_i i_i[t-1]``, ``i[t] = d · i[t-1] + Σ w`` (coefficients of
-    :func:`snn.engine.compile.linear_coefficients`: ``e_m = α_mem``, ``d = α_syn``, ``c`` the current's
+    :func:`snn.engine.linear_step`: ``e_m = α_mem``, ``d = α_syn``, ``c`` the current's
     coupling, ~ ``dt / tau_m``), while Xylo adds the whole decayed current: ``V[t] = V[t-1] - D(V[t-1]) + I[t]``,
     ``I[t] = I[t-1] + w_x - D(...)``. With ``I[t] = κ i[t-1] / u`` (``κ = c / d``) and ``V = (v - v_rest) / u``
     the two agree up to Xylo's integer rounding (and its saturation at ±32767) when ``u = s κ_ref / 2**shift``

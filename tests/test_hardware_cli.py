@@ -188,13 +188,15 @@ def test_export_writes_target_files_and_nir(config, tmp_path):
     (["hw", "emulate", "{cfg}", "--target", "rram_aihwkit", "--out", "{tmp}/x.h5", "--t-s", "-1"], "t_s"),
     (["hw", "emulate", "{cfg}", "--target", "xylo_audio2", "--out", "{tmp}/x.h5"], "reset"),
     (["hw", "export", "{cfg}", "--target", "loihi2", "--out", "{cfg}"], "hw.export.out"),
+    (["hw", "export", "{cfg}", "--target", "rram_aihwkit", "--out", "{tmp}/ex", "--t-s", "-3"], "hw.export.t_s"),
+    (["hw", "map", "{cfg}", "--target", "loihi2", "--json", "{tmp}/missing/m.json"], "hw.map.json"),
 ])
 def test_bad_input_is_one_line_and_exit_2(config, tmp_path, capsys, args, field):
     argv = [a.format(cfg=config, tmp=tmp_path) for a in args]
     assert main(argv + (["--no-progress"] if argv[1] == "emulate" else [])) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err and field in err
-    assert not (tmp_path / "x.h5").exists()
+    assert not (tmp_path / "x.h5").exists() and not (tmp_path / "ex").exists()
 
 
 def test_emulate_rejects_what_is_not_a_mapped_network(config):

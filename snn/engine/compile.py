@@ -56,6 +56,19 @@ def _exp_coupling(tau_syn: np.ndarray, tau_m: np.ndarray, dt: float) -> np.ndarr
     return np.where(same, (dt / tau_m) * np.exp((-dt) / tau_m), c)
 
 
+#: names of :func:`linear_step`'s coefficients and their rows in :func:`linear_coefficients`
+LINEAR_STEP_ROWS = {"lin": L.L_LIN, "em": L.L_EM, "ce": L.L_CE, "ci": L.L_CI, "de": L.L_DE, "di": L.L_DI}
+
+
+def linear_step(model: NeuronModel, dt: float, size: int) -> dict[str, np.ndarray]:
+    """The engine's exact one-step update of a LIF / IF population (``size`` neurons), per neuron, by name:
+    ``v(t+dt) = lin + em·v + ce·i_exc + ci·i_inh`` and ``i_exc(t+dt) = de·i_exc``, ``i_inh(t+dt) = di·i_inh``
+    (mV and unitless; ``dt`` in seconds). The public view of the coefficients for code outside the engine (the
+    hardware emulations realise the same equations in integers)."""
+    rows = linear_coefficients(model, dt)
+    return {name: np.broadcast_to(rows[k], (size,)).astype(np.float64) for name, k in LINEAR_STEP_ROWS.items()}
+
+
 def linear_coefficients(model: NeuronModel, dt: float) -> np.ndarray:
     """Coefficient rows (N_LINEAR, n or 1) for LIF, AdaptiveLIF, IF and LI."""
     p = {name: np.asarray(getattr(model, name), dtype=np.float64) for name in model.parameter_names()}
