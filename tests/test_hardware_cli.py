@@ -168,16 +168,23 @@ def test_rram_emulation_reads_the_programmed_devices(config):
 
 def test_export_writes_target_files_and_nir(config, tmp_path):
     out = tmp_path / "rram"
-    assert main(["hw", "export", str(config), "--target", "rram_40nm_lsm", "--out", str(out)]) == 0
+    with pytest.warns(UserWarning, match="PoissonInput is exported as a plain NIR Input"):
+        assert main(["hw", "export", str(config), "--target", "rram_40nm_lsm", "--out", str(out)]) == 0
     net, _ = load_config(config, seed=0)
     mapped = map_network(net, load_target("rram_40nm_lsm"))
     weights = read_rram_weights(out / "conductances.h5", mapped)
     for p in mapped.network.projections:
         np.testing.assert_allclose(weights[p.name], np.broadcast_to(p.weights, weights[p.name].shape), atol=1e-9)
+    # the exported graph reads back as the mapped network: one 40-neuron population, the mapped weights
     graph = from_nir(out / "network.nir", dt=1e-3)
-    assert graph is not None
+    assert [p.size for p in graph.network.populations] == [40]
+    back = sorted(np.concatenate([np.asarray(p.weights, np.float64) for p in graph.network.projections]))
+    sent = sorted(np.concatenate([np.broadcast_to(p.weights, (p.connectivity.nnz,))
+                                  for p in mapped.network.projections]))
+    np.testing.assert_allclose(back, sent, rtol=1e-6)
     fpga = tmp_path / "fpga"
-    assert main(["hw", "export", str(config), "--target", "fpga_int8_small", "--out", str(fpga)]) == 0
+    with pytest.warns(UserWarning, match="PoissonInput"):
+        assert main(["hw", "export", str(config), "--target", "fpga_int8_small", "--out", str(fpga)]) == 0
     manifest = json.loads((fpga / "fpga" / "manifest.json").read_text())
     assert manifest["target"] == "fpga_int8_small"
 
