@@ -11,8 +11,9 @@ on every read, then the ADC digitises the column's summed current):
 
 One conversion per projection and postsynaptic neuron per step: a crossbar column whose rows come from one
 projection and fit one tile converts exactly this sum; rows split across tiles are converted per tile and added
-digitally, which this merges into one conversion (an error of at most one ADC step per extra tile). With
-per-synapse delays, every synapse due in a step (whatever its delay) joins that step's sum. Only projections
+digitally, which this merges into one conversion: with k tiles the two results differ by at most (k + 1) / 2
+ADC steps before clipping (each rounding is off by at most half a step). With per-synapse delays, every synapse
+due in a step (whatever its delay) joins that step's sum. Only projections
 without plasticity or short-term plasticity carry a read model.
 """
 
