@@ -83,12 +83,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--methods", type=lambda s: [v.strip() for v in s.split(",") if v.strip()], default=None,
                     help=f"comma list of {ALL_METHODS} (default: all; quick: finetune,gpm,hlop)")
     ap.add_argument("--path", choices=("local", "torch"), default="local", help="learner implementation")
-    ap.add_argument("--torch-row", action="store_true",
-                    help="also run hlop with the torch/norse learner (snn.learn.torch_path), as 'hlop_torch'")
+    ap.add_argument("--torch-row", action=argparse.BooleanOptionalAction, default=None,
+                    help="also run hlop with the torch/norse learner (snn.learn.torch_path), as 'hlop_torch' "
+                         "(default: on, except in --quick and with --path torch, where hlop already is that row)")
     ap.add_argument("--scheduler", default=None,
                     help="Dask scheduler address, or 'serial' (default: LocalCluster; quick: serial)")
     ap.add_argument("--out", type=Path, default=None, help="keep the study directory here (default: a temp dir)")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    if args.torch_row is None:
+        args.torch_row = not args.quick and args.path == "local"
+    return args
 
 
 def _config(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:

@@ -113,3 +113,34 @@ def test_event_format_helpers_validate_columns():
         EventDataset((ev,), np.array([0, 1]), (34, 34, 2))  # one label per sample
     with pytest.raises(ConfigError):
         EventDataset((np.zeros(3),), np.array([0]), (34, 34, 2))  # not an event array
+
+
+def test_event_table_orders_each_stream_by_step_then_channel():
+    # expected: for each stream on its own, events before n_steps sorted by (step, channel), repeats of one
+    # (step, channel) kept in stream order (Brian2's SpikeGeneratorGroup emits ascending indices); ptr rows are
+    # cumulative counts per step over the concatenated streams; "worst" is the most events of one step
+    from snn.engine.compile import spike_time_tables
+
+    rng = np.random.default_rng(4)
+    sensor = (5, 4, 2)
+    streams = []
+    for n in (60, 0, 1, 40):
+        t = np.sort(rng.integers(0, 12_000, n))  # dt 1 ms: about 12 steps, many repeats per step
+        streams.append(make_events(rng.integers(0, 5, n), rng.integers(0, 4, n), t, rng.integers(0, 2, n) > 0))
+    src = to_input(streams, sensor)
+    net = Network(dt=1e-3, populations=[Population("n", 3, LIF())], inputs=[src], projections=[])
+    n_steps = 10  # events of steps 10 and 11 fall after the run and are dropped
+    (ptr,), (idx,), worst = spike_time_tables(net, len(streams), n_steps)
+    assert ptr.shape == (4, n_steps + 1)
+    base, most = 0, 0
+    for row, ev in enumerate(streams):
+        step = ev["t"] // 1000
+        ch = (ev["p"].astype(np.int64) * 4 + ev["y"]) * 5 + ev["x"]
+        keep = step < n_steps
+        order = np.lexsort((ch[keep], step[keep]))
+        counts = np.bincount(step[keep], minlength=n_steps)
+        np.testing.assert_array_equal(ptr[row], base + np.concatenate([[0], np.cumsum(counts)]))
+        np.testing.assert_array_equal(idx[ptr[row, 0]:ptr[row, -1]], ch[keep][order])
+        base += int(keep.sum())
+        most = max(most, int(counts.max()))
+    assert idx.dtype == np.int32 and idx.size == base and worst == most

@@ -79,6 +79,8 @@ def test_build_validation() -> None:
     kinds = r"\['counts', 'traces', 'counts\+traces'\]"
     with pytest.raises(ConfigError, match=r"^features\.kind = 'rates': must be one of " + kinds + "$"):
         extract_features(LSMSpec(), _events(2, 0), SENSOR, 0.05, 5e-4, 1, kind="rates")
+    with pytest.raises(ConfigError, match=r"^features\.bin_s = 0\.0012: must be a whole number of steps"):
+        extract_features(LSMSpec(), _events(2, 0), SENSOR, 0.05, 5e-4, 1, bin_s=0.0012)
     bad = _events(2, 0)
     bad[1]["x"][0] = 99
     with pytest.raises(ConfigError, match=r"^inputs\.events\.events\[1\]\.x = .*: must lie in \[0, 6\)"):
@@ -189,6 +191,15 @@ def test_binned_counts_by_hand() -> None:
         binned_counts(_recording(), "r", bin_s=2.5e-3)
     with pytest.raises(ConfigError, match=r"^features\.population = 'q': has no SpikeMonitor; recorded: \['r'\]$"):
         binned_counts(_recording(), "q", bin_s=1e-3)
+    # the same spikes listed in another order (trial 1 first) count the same
+    shuffled = SpikeTrains(np.array([1, 0, 0, 0, 0]), np.array([0, 1, 1, 2, 1]), np.array([9, 0, 3, 5, 9]))
+    rec = Recording(dt=1e-3, n_steps=10, trials=2, sizes={"r": 3}, spikes={"r": shuffled})
+    np.testing.assert_array_equal(binned_counts(rec, "r", bin_s=4e-3), expected.reshape(2, 9))
+    # a neuron index outside the population is refused (the counting kernel does not bounds-check)
+    bad = SpikeTrains(np.array([0]), np.array([3]), np.array([0]))
+    rec = Recording(dt=1e-3, n_steps=10, trials=2, sizes={"r": 3}, spikes={"r": bad})
+    with pytest.raises(ConfigError, match=r"^features\.spikes\.neuron = 3: must lie in \[0, 3\)$"):
+        binned_counts(rec, "r", bin_s=4e-3)
 
 
 def test_filtered_traces_by_hand() -> None:
@@ -248,12 +259,16 @@ def test_batch_and_thread_invariance() -> None:
     try:
         numba.set_num_threads(1)
         t1 = extract_features(spec, evs, batch=16, kind="traces", tau_s=0.01, times_s=[0.03, 0.06], **kw)
+        c1 = extract_features(spec, evs, batch=16, bin_s=0.02, **kw)
         numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
         t2 = extract_features(spec, evs, batch=16, kind="traces", tau_s=0.01, times_s=[0.03, 0.06], **kw)
+        c2 = extract_features(spec, evs, batch=16, bin_s=0.02, **kw)
     finally:
         numba.set_num_threads(threads)
     assert t1.shape == (20, 2 * 54) and t1.sum() > 0
     np.testing.assert_array_equal(t1, t2)
+    np.testing.assert_array_equal(c1, a)
+    np.testing.assert_array_equal(c2, a)
 
 
 # --- end to end -----------------------------------------------------------------------------------------

@@ -363,6 +363,9 @@ class Simulator:
         n[:] = 0
         for name in pops:
             k = cn.index_of(name)
+            if len(pops) == 1:  # the buffers hold recorded populations only: every spike is this one's
+                sink.spikes(name, trial, gidx - np.int32(cn.p_start[k]), step)
+                continue
             sel = (gidx >= cn.p_start[k]) & (gidx < cn.p_start[k + 1])
             sink.spikes(name, trial[sel], (gidx[sel] - cn.p_start[k]).astype(np.int32), step[sel])
 

@@ -15,6 +15,7 @@ features do not depend on the batch size or on the number of numba threads.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -22,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from snn.engine.recording import Recording
+from snn.engine.recording import Recording, RunInfo
 from snn.engine.simulator import Simulator
 from snn.errors import ConfigError
+from snn.reservoir.kernels.counts import add_counts
 from snn.reservoir.kinds import ReservoirSpec, build_reservoir, population_of
 from snn.reservoir.lsm import POPULATION
 
@@ -46,6 +48,32 @@ def _spikes(rec: Recording, population: str) -> Any:
     return rec.spikes[population]
 
 
+def _bin_steps(bin_s: float, dt: float) -> int:
+    """``bin_s`` (seconds) as a whole number of steps of ``dt`` (one-line ConfigError otherwise)."""
+    bin_s = _positive("features.bin_s", bin_s)
+    k = int(round(bin_s / dt))
+    if k < 1 or abs(k * dt - bin_s) > 1e-9 * max(bin_s, 1.0):
+        raise ConfigError("features.bin_s", bin_s, f"must be a whole number of steps of dt = {dt:g} s")
+    return k
+
+
+def _add_counts(trial: np.ndarray, neuron: np.ndarray, step: np.ndarray, bin_steps: int,
+                counts: np.ndarray) -> None:
+    """Add spikes (trial, neuron, step) to ``counts`` (trials, bins, neurons) in place, through the numba
+    kernel, after the checks it cannot make itself: indices inside ``counts`` (the kernel does not bounds-check)
+    and trials ascending (sorted here if they are not)."""
+    if not step.size:
+        return
+    trials, bins, n = counts.shape
+    for name, values, limit in (("trial", trial, trials), ("neuron", neuron, n), ("step", step, bins * bin_steps)):
+        if values.min() < 0 or values.max() >= limit:
+            raise ConfigError(f"features.spikes.{name}", int(values.max()), f"must lie in [0, {limit})")
+    if np.any(trial[1:] < trial[:-1]):
+        order = np.argsort(trial, kind="stable")
+        trial, neuron, step = trial[order], neuron[order], step[order]
+    add_counts(trial, neuron, step, bin_steps, counts)
+
+
 def binned_counts(rec: Recording, population: str = POPULATION, bin_s: float = 0.05) -> np.ndarray:
     """Spike counts, shape (trials, bins * neurons), float64, bin-major (column ``b * neurons + n``).
 
@@ -53,15 +81,51 @@ def binned_counts(rec: Recording, population: str = POPULATION, bin_s: float = 0
     ``k = bin_s / dt``, and there are ``ceil(n_steps / k)`` bins (the last one may be shorter).
     """
     sp = _spikes(rec, population)
-    bin_s = _positive("features.bin_s", bin_s)
-    k = int(round(bin_s / rec.dt))
-    if k < 1 or abs(k * rec.dt - bin_s) > 1e-9 * max(bin_s, 1.0):
-        raise ConfigError("features.bin_s", bin_s, f"must be a whole number of steps of dt = {rec.dt:g} s")
+    k = _bin_steps(bin_s, rec.dt)
     n = rec.sizes[population]
     bins = max(1, -(-rec.n_steps // k))
-    flat = (sp.trial.astype(np.int64) * bins + sp.step.astype(np.int64) // k) * n + sp.neuron.astype(np.int64)
-    counts = np.bincount(flat, minlength=rec.trials * bins * n)
+    counts = np.zeros((rec.trials, bins, n), np.int64)
+    _add_counts(sp.trial, sp.neuron, sp.step, k, counts)
     return counts.reshape(rec.trials, bins * n).astype(np.float64)
+
+
+class _CountSink:
+    """A run's sink that bins one population's spikes as the engine hands them over: the result of
+    :func:`binned_counts` on the run's Recording, without keeping or sorting the spike list (the order of
+    spikes does not change counts). Everything else the run reports is dropped."""
+
+    def __init__(self, population: str, bin_s: float) -> None:
+        self.population = population
+        self.bin_s = bin_s
+
+    def begin(self, info: RunInfo) -> None:
+        if self.population not in info.spike_monitors:
+            raise ConfigError("features.population", self.population,
+                              f"has no SpikeMonitor; recorded: {sorted(info.spike_monitors)}")
+        self.k = _bin_steps(self.bin_s, info.dt)
+        self.n = info.sizes[self.population]
+        self.trials = info.trials
+        self.bins = max(1, -(-info.n_steps // self.k))
+        self.counts = np.zeros((self.trials, self.bins, self.n), np.int64)
+
+    def spikes(self, population: str, trial: np.ndarray, neuron: np.ndarray, step: np.ndarray) -> None:
+        if population == self.population:
+            _add_counts(trial, neuron, step, self.k, self.counts)
+
+    def rates(self, population: str, counts: np.ndarray) -> None:
+        pass
+
+    def states(self, population: str, variable: str, values: np.ndarray) -> None:
+        pass
+
+    def weights(self, projection: str, values: np.ndarray) -> None:
+        pass
+
+    def finish(self, summary: dict[str, Any]) -> np.ndarray:
+        return self.counts.reshape(self.trials, self.bins * self.n).astype(np.float64)
+
+    def abort(self) -> None:
+        pass
 
 
 def filtered_traces(rec: Recording, population: str = POPULATION, tau_s: float = 0.03,
@@ -153,20 +217,31 @@ def extract_features(spec: ReservoirSpec, events: Sequence[np.ndarray], sensor_s
     streams = list(events)
     if not streams:
         raise ConfigError("features.events", events, "must hold at least one sample")
-    # validate every stream before any simulation
-    to_input(streams, sensor_size, input_name)
+    # every stream is validated (to_input) before any simulation
+    sources = [to_input(streams[start:start + int(batch)], sensor_size, input_name)
+               for start in range(0, len(streams), int(batch))]
+    # the reservoir is built once: batches differ only in their input source (same name and channels), and the
+    # structure depends on the spec and seed alone
+    first = build_reservoir(spec, sources[0], dt, seed)
+    if kind != "traces":
+        _bin_steps(bin_s, first.dt)  # a bin that is not whole steps fails before any simulation
     parts = []
-    for start in range(0, len(streams), int(batch)):
-        source = to_input(streams[start:start + int(batch)], sensor_size, input_name)
-        net = build_reservoir(spec, source, dt, seed)
-        rec = Simulator(net, dtype=dtype).run(duration_s, trials=len(source.events), seed=0)
+    for source in sources:
+        net = first if source is sources[0] else dataclasses.replace(
+            first, inputs=[source if s is sources[0] else s for s in first.inputs])
+        sim = Simulator(net, dtype=dtype)
+        trials = len(source.events)
         if kind == "counts":
-            parts.append(binned_counts(rec, population, bin_s))
-        elif kind == "traces":
+            parts.append(sim.run(duration_s, trials=trials, seed=0, sink=_CountSink(population, bin_s)))
+            if progress is not None:
+                progress(trials)
+            continue
+        rec = sim.run(duration_s, trials=trials, seed=0)
+        if kind == "traces":
             parts.append(filtered_traces(rec, population, tau_s, times_s))
         else:
             parts.append(np.hstack([binned_counts(rec, population, bin_s),
                                     filtered_traces(rec, population, tau_s, times_s)]))
         if progress is not None:
-            progress(len(source.events))
+            progress(trials)
     return np.concatenate(parts, axis=0)
