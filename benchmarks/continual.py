@@ -3,7 +3,8 @@ HLOP + replay, through the study runner (:func:`snn.continual.study.run_study`: 
 
 Modes (``python -m benchmarks.continual [--quick | --full] [--json PATH]``):
 
-- default (CPU, about 10 minutes on 2 cores): ``pdigits16``, scikit-learn's 8 x 8 digits zero-padded to 16 x 16
+- default (CPU, about 5 minutes on 2 cores, 2.5 of them for the ``hlop_torch`` row): ``pdigits16``,
+  scikit-learn's 8 x 8 digits zero-padded to 16 x 16
   and permuted, 10 tasks (task 1 unpermuted), 1,438 / 359 images per task, one shared 10-way head (domain-IL);
   the HLOP reference sheet's CPU pilot network and training (``hlop.md`` section 4: IF MLP 256-200-200-10, T 8,
   SGD lr 0.05, 3 epochs, batch 32; GPM (0.95, 0.99, 0.99), 300 samples). Chosen over ``pbumps16`` because 10
