@@ -97,6 +97,8 @@ def test_lsm_events_benchmark_quick(tmp_path):
         assert 0.1 < data[key] <= 1.0  # well above chance (10 classes)
     assert data["n_neurons"] == 216 and data["samples_per_s"] > 0
     assert data["chosen_no_recurrence"]["max_abs_recurrent_weight"] == 0.0
+    assert data["same_lsm_no_recurrence"]["max_abs_recurrent_weight"] == 0.0
+    assert 0.1 < data["baseline_accuracy_no_recurrence_tuned"] <= 1.0
     assert data["recurrence"]["max_abs_recurrent_weight"] > 0.0
     assert data["config"]["quick"] is True and data["goal"]["accuracy_target"] == 0.89
     if "skipped" not in data["brian2"]:

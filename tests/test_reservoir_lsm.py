@@ -13,7 +13,7 @@ from snn.data import EVENT_DTYPE, SaccadeCamera, load_event_dataset, to_input
 from snn.engine.recording import Recording, SpikeTrains
 from snn.engine.simulator import Simulator
 from snn.errors import ConfigError
-from snn.model import Network
+from snn.model import Network, PoissonInput
 from snn.reservoir import (
     POPULATION,
     TYPES,
@@ -28,6 +28,7 @@ from snn.reservoir import (
     reservoir_projections,
     trace_series,
 )
+from snn.reservoir.lsm import input_projection
 
 SENSOR = (6, 5, 2)
 
@@ -62,6 +63,7 @@ def _events(n: int, seed: int, per_sample: int = 300, span_us: int = 60_000) -> 
     ({"weight_cv": float("nan")}, r"^lsm\.weight_cv = nan: must be a finite number$"),
     ({"bias_low": 15.0, "bias_high": 14.0}, r"^lsm\.bias_high = 14\.0: must be >= bias_low = 15\.0 \(mV\)$"),
     ({"input_p": True}, r"^lsm\.input_p = True: must be a finite number$"),
+    ({"input_lam": -1.0}, r"^lsm\.input_lam = -1\.0: must be 0 \(no topography\) or > 0 \(sensor pixels\)$"),
 ])
 def test_spec_validation(kwargs: dict, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
@@ -156,6 +158,37 @@ def test_connection_probability_follows_maass_kernel() -> None:
             p = spec.c[k] * math.exp(-(d / spec.lam) ** 2)
             assert abs(hits - n * p) < 4 * math.sqrt(n * p * (1 - p)), (t, d, hits, n, p)
         assert not np.any(adj & ~(pre_ok[:, None] & post_ok[None, :]))
+
+
+def test_topographic_input_follows_its_kernel() -> None:
+    """input_lam > 0: the neuron at grid (x, y, z) sits over sensor pixel ((x + .5) W / nx - .5, (y + .5) H / ny
+    - .5); a channel (either polarity) connects with p exp(-(d / lam)**2). Expected counts in distance bands are
+    sums of those probabilities over the pairs (closed form), within 4 binomial standard errors."""
+    sensor = (12, 8, 2)
+    spec = LSMSpec(shape=(4, 2, 3), input_p=0.9, input_lam=1.5, input_weight_exc=3.0, input_weight_inh=1.0)
+    src = to_input(_events(1, 0)[0][:0], sensor, "ev")
+    proj = input_projection(spec, src, 5e-4, 2)
+    conn = proj.connectivity
+    ch = np.arange(12 * 8 * 2)
+    px = np.stack([ch % 12, (ch // 12) % 8], axis=1).astype(float)
+    pos = grid_positions(spec.shape)
+    centre = np.stack([(pos[:, 0] + 0.5) * 3 - 0.5, (pos[:, 1] + 0.5) * 4 - 0.5], axis=1)
+    d = np.sqrt(((px[:, None, :] - centre[None, :, :]) ** 2).sum(-1))  # (channels, neurons)
+    prob = 0.9 * np.exp(-(d / 1.5) ** 2)
+    adj = np.zeros(d.shape, bool)
+    adj[conn.pre_indices(), conn.indices] = True
+    for lo, hi in ((0, 1), (1, 2), (2, 3), (3, 5)):
+        band = (d >= lo) & (d < hi)
+        mean, var = prob[band].sum(), (prob[band] * (1 - prob[band])).sum()
+        assert abs(adj[band].sum() - mean) < 4 * math.sqrt(var) + 1, (lo, hi, adj[band].sum(), mean)
+    assert not np.any(adj & (d > 7.5))  # p < 1e-10 per pair there
+    assert proj.name == "input" and proj.target == "exc"
+    exc = excitatory_mask(spec, 2)
+    # weights keep their means by target type (gamma spread, cv 0.5)
+    w = np.asarray(proj.weights)
+    assert abs(w[exc[conn.indices]].mean() / 3.0 - 1) < 0.25 and abs(w[~exc[conn.indices]].mean() - 1.0) < 0.5
+    with pytest.raises(ConfigError, match=r"^lsm\.input_lam = 1\.5: needs an event-sensor source"):
+        input_projection(spec, PoissonInput("ev", 20, rate=5.0), 5e-4, 2)
 
 
 def test_delay_rounding() -> None:

@@ -188,10 +188,15 @@ def to_input(events: np.ndarray | Sequence[np.ndarray], sensor_size: Any, name: 
     falls in step ``floor(t * 1e-6 / dt)`` of the run (see :func:`snn.engine.compile.event_steps`).
     """
     size = check_sensor_size(sensor_size)
-    if isinstance(events, np.ndarray):
-        check_events(events, size, f"inputs.{name}.events")
-    else:
-        events = list(events)
-        for k, ev in enumerate(events):
-            check_events(ev, size, f"inputs.{name}.events[{k}]")
-    return EventStreamInput(name, events, size)
+    events = events if isinstance(events, np.ndarray) else list(events)
+    try:
+        return EventStreamInput(name, events, size)  # validates every stream itself
+    except ConfigError:
+        # name the first bad event, which the description's own message does not (checked only on failure, so a
+        # good batch is validated once)
+        if isinstance(events, np.ndarray):
+            check_events(events, size, f"inputs.{name}.events")
+        else:
+            for k, ev in enumerate(events):
+                check_events(ev, size, f"inputs.{name}.events[{k}]")
+        raise

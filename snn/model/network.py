@@ -209,8 +209,8 @@ class EventStreamInput:
         for k, ev in enumerate(streams):
             key = f"{path}.events[{k}]"
             ev = np.asarray(ev)
-            if ev.dtype.names is None or not {"x", "t", "p"} <= set(ev.dtype.names):
-                raise ConfigError(key, ev, "must be a structured array with fields x, y, t (µs), p")
+            if ev.dtype.names is None or not {"x", "t", "p"} <= set(ev.dtype.names) or ev.ndim != 1:
+                raise ConfigError(key, ev, "must be a 1-D structured array with fields x, y, t (µs), p")
             w, h, p = self.sensor_size
             y = ev["y"] if "y" in ev.dtype.names else np.zeros(ev.shape, np.int16)
             for fname, values, limit in (("x", ev["x"], w), ("y", y, h), ("p", ev["p"].astype(np.int64), p)):

@@ -51,7 +51,7 @@ from snn.errors import ConfigError
 from snn.model.network import Network, Population, Projection, Source, SpikeMonitor
 from snn.model.neurons import LIF
 from snn.model.plasticity import TsodyksMarkram
-from snn.reservoir.inputs import channel_projection
+from snn.reservoir.inputs import channel_projection, topographic
 
 #: connection types, pre letter first
 TYPES = ("EE", "EI", "IE", "II")
@@ -97,6 +97,10 @@ class LSMSpec:
     ``v_init_high`` (mV). Bias and initial v are drawn per neuron (the same in every trial). Input:
     each (channel, neuron) pair is connected with probability ``input_p``, weight ``input_weight_exc`` /
     ``input_weight_inh`` (mV, >= 0, same CV as the recurrent weights), delay ``input_delay`` (seconds).
+    ``input_lam`` > 0 (sensor pixels; event-sensor sources only) makes the input topographic: the grid is laid
+    over the sensor and a pair is connected with probability ``input_p * exp(-(d / input_lam)**2)``, ``d`` the
+    distance from the channel's pixel to the neuron's place (:func:`snn.reservoir.inputs.topographic`); 0 (the
+    default) connects every pair with ``input_p`` regardless of place.
     ``dynamic_synapses``: Maass et al.'s short-term plasticity on the recurrent synapses (see
     :data:`DYNAMIC_UDF`). Defaults and their sources: see the module docstring.
     """
@@ -122,6 +126,7 @@ class LSMSpec:
     v_init_low: float = 13.5
     v_init_high: float = 15.0
     input_p: float = 0.1
+    input_lam: float = 0.0
     input_weight_exc: float = 2.0
     input_weight_inh: float = 1.0
     input_delay: float = 0.0
@@ -161,6 +166,8 @@ class LSMSpec:
         ip = _number(f"{p}.input_p", self.input_p)
         if not 0.0 <= ip <= 1.0:
             raise ConfigError(f"{p}.input_p", ip, "must be a probability in [0, 1]")
+        if not 0.0 <= _number(f"{p}.input_lam", self.input_lam) < math.inf:
+            raise ConfigError(f"{p}.input_lam", self.input_lam, "must be 0 (no topography) or > 0 (sensor pixels)")
 
     @property
     def n_neurons(self) -> int:
@@ -261,15 +268,23 @@ def reservoir_population(spec: LSMSpec, seed: int) -> Population:
 
 def input_projection(spec: LSMSpec, source: Source, dt: float, seed: int) -> Projection:
     """Input synapses from every channel of ``source`` to the reservoir, each pair with probability
-    ``spec.input_p``; weights (mV, gamma spread with ``spec.weight_cv``) by target type. Built by
-    :func:`snn.reservoir.inputs.channel_projection`, shared with the Izhikevich reservoir."""
+    ``spec.input_p`` (or, with ``spec.input_lam`` > 0, by distance on the sensor:
+    :func:`snn.reservoir.inputs.topographic`); weights (mV, gamma spread with ``spec.weight_cv``) by target
+    type. Built by :func:`snn.reservoir.inputs.channel_projection`, shared with the Izhikevich reservoir."""
     seed = _check_seed(seed)
     dt = _check_dt(dt)
     exc = excitatory_mask(spec, seed)
+    conn = None
+    if spec.input_lam > 0:
+        sensor = getattr(source, "sensor_size", None)
+        if sensor is None:
+            raise ConfigError("lsm.input_lam", spec.input_lam,
+                              "needs an event-sensor source with a sensor_size (topographic input); use 0")
+        conn = topographic(tuple(sensor), spec.shape, spec.input_p, spec.input_lam, seed)
     return channel_projection(source, POPULATION, spec.n_neurons, spec.input_p, seed,
                               mean_weight=np.where(exc, spec.input_weight_exc, spec.input_weight_inh),
                               cv=spec.weight_cv, delay_steps=int(np.rint(spec.input_delay / dt + 1e-9)),
-                              target="exc")
+                              target="exc", connectivity=conn)
 
 
 def build_lsm(spec: LSMSpec, source: Source, dt: float, seed: int, record: bool = True) -> Network:
