@@ -66,8 +66,9 @@ def _add_counts(trial: np.ndarray, neuron: np.ndarray, step: np.ndarray, bin_ste
         return
     trials, bins, n = counts.shape
     for name, values, limit in (("trial", trial, trials), ("neuron", neuron, n), ("step", step, bins * bin_steps)):
-        if values.min() < 0 or values.max() >= limit:
-            raise ConfigError(f"features.spikes.{name}", int(values.max()), f"must lie in [0, {limit})")
+        low, high = int(values.min()), int(values.max())
+        if low < 0 or high >= limit:
+            raise ConfigError(f"features.spikes.{name}", low if low < 0 else high, f"must lie in [0, {limit})")
     if np.any(trial[1:] < trial[:-1]):
         order = np.argsort(trial, kind="stable")
         trial, neuron, step = trial[order], neuron[order], step[order]
