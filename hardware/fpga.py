@@ -85,6 +85,7 @@ import numpy as np
 from hardware.fixed_point import OVERFLOW, ROUNDING, ApFixed
 from hardware.int_fields import int_array as _int_array
 from hardware.int_fields import per_neuron as _per_neuron
+from hardware.int_fields import spike_raster
 from hardware.kernels.fpga import fpga_batch
 from hardware.layered import layered_codes, population_slices, unsupported
 from snn.errors import ConfigError
@@ -275,12 +276,7 @@ def fpga_evolve(config: FPGAConfig, input_raster: np.ndarray | Sequence[Sequence
     the module docstring."""
     if not isinstance(config, FPGAConfig):
         raise ConfigError("fpga.config", config, "must be an FPGAConfig")
-    x = _int_array("fpga.input", input_raster, 0, 1, "binary spikes per channel and step")
-    if x.ndim not in (2, 3) or x.shape[-1] != config.n_inputs:
-        raise ConfigError("fpga.input", input_raster,
-                          f"must have shape (T, {config.n_inputs}) or (B, T, {config.n_inputs})")
-    single = x.ndim == 2
-    xb = np.ascontiguousarray((x[None] if single else x).astype(np.uint8))
+    xb, single = spike_raster("fpga.input", input_raster, config.n_inputs)
     b, t, n = xb.shape[0], xb.shape[1], config.n_neurons
     v, i = _state(config, state, b, not single)
     spikes = np.zeros((b, t, n), np.bool_)

@@ -45,3 +45,15 @@ def int_field(path: str, value: object, lo: int, hi: int, what: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not lo <= value <= hi:
         raise ConfigError(path, value, f"must be an integer in [{lo}, {hi}] ({what})")
     return int(value)
+
+
+def spike_raster(path: str, value: object, n_inputs: int, max_count: int = 1) -> tuple[np.ndarray, bool]:
+    """An input raster of spike counts in [0, max_count] (default: binary spikes), (T, n_inputs) or (B, T,
+    n_inputs), as a contiguous uint8 (B, T, n_inputs) batch, and whether it was a single trial (no B axis).
+    One-line :class:`ConfigError` otherwise."""
+    what = "binary spikes" if max_count == 1 else f"spike counts 0..{max_count}"
+    x = int_array(path, value, 0, max_count, f"{what} per channel and step")
+    if x.ndim not in (2, 3) or x.shape[-1] != n_inputs:
+        raise ConfigError(path, value, f"must have shape (T, {n_inputs}) or (B, T, {n_inputs})")
+    single = x.ndim == 2
+    return np.ascontiguousarray((x[None] if single else x).astype(np.uint8)), single

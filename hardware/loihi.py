@@ -114,6 +114,7 @@ import numpy as np
 from hardware.int_fields import int_array as _int_array
 from hardware.int_fields import int_field as _int_field
 from hardware.int_fields import per_neuron as _per_neuron
+from hardware.int_fields import spike_raster
 from hardware.kernels.loihi import VTH_SHIFT, loihi_batch
 from hardware.layered import layered_codes, population_slices, unsupported
 from snn.errors import ConfigError
@@ -294,12 +295,7 @@ def loihi_evolve(config: LoihiConfig, input_raster: np.ndarray | Sequence[Sequen
     one state for every trial or one with a leading B axis). See :class:`LoihiResult`."""
     if not isinstance(config, LoihiConfig):
         raise ConfigError("loihi.config", config, "must be a LoihiConfig")
-    x = _int_array("loihi.input", input_raster, 0, 1, "binary spikes per channel and step")
-    if x.ndim not in (2, 3) or x.shape[-1] != config.n_inputs:
-        raise ConfigError("loihi.input", input_raster,
-                          f"must have shape (T, {config.n_inputs}) or (B, T, {config.n_inputs})")
-    single = x.ndim == 2
-    xb = np.ascontiguousarray((x[None] if single else x).astype(np.uint8))
+    xb, single = spike_raster("loihi.input", input_raster, config.n_inputs)
     b, t, n = xb.shape[0], xb.shape[1], config.n_neurons
     u, v, a_in, a_rec = _state(config, state, b, not single)
     spikes = np.zeros((b, t, n), np.bool_)

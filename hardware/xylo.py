@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from hardware.int_fields import int_array as _int_array
+from hardware.int_fields import spike_raster
 from hardware.kernels.xylo import MAX_INPUT_SPIKES, MAX_OUT_SPIKES, MAX_SPIKES, xylo_batch
 from snn.errors import ConfigError
 
@@ -302,13 +303,6 @@ def _csr(w_eff: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return ptr, tgt.astype(np.int32), w_eff[src, post, syn].astype(np.int32)
 
 
-def _raster(config: XyloConfig, value: object) -> np.ndarray:
-    x = _int_array("xylo.input", value, *COUNT, "uint8 spike counts per channel and step")
-    if x.ndim not in (2, 3) or x.shape[-1] != config.n_inputs:
-        raise ConfigError("xylo.input", value, f"must have shape (T, {config.n_inputs}) or (B, T, {config.n_inputs})")
-    return x.astype(np.uint8)
-
-
 def xylo_evolve(config: XyloConfig, input_raster: np.ndarray | Sequence[Sequence[int]],
                 state: XyloState | None = None) -> XyloResult:
     """Run ``config`` on ``input_raster``: (T, Nin) input spike counts per step (0..255; the chip uses at most
@@ -318,9 +312,7 @@ def xylo_evolve(config: XyloConfig, input_raster: np.ndarray | Sequence[Sequence
     :class:`XyloResult` for what is returned."""
     if not isinstance(config, XyloConfig):
         raise ConfigError("xylo.config", config, "must be a XyloConfig")
-    x = _raster(config, input_raster)
-    single = x.ndim == 2
-    xb = x[None] if single else x
+    xb, single = spike_raster("xylo.input", input_raster, config.n_inputs, max_count=COUNT[1])
     b, t = xb.shape[0], xb.shape[1]
     cur, v, cur_o, v_o, buf = _state(config, state, b, not single)
     n, s, o = config.n_hidden, config.n_synapses, config.n_out
